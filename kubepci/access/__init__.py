@@ -1,0 +1,1 @@
+"""Cluster access: kubeconfig targets, the read-once snapshot and live probes."""

@@ -1,0 +1,248 @@
+"""One audited cluster as seen by this process: identity, snapshot, flags and probes.
+
+Everything is collected lazily, at most once per cluster per run: results are stored in
+a directory shared by all pytest-xdist workers (see :class:`SharedStore`), so a run with
+``-n auto`` makes the same requests as one without.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from kubepci.access.api import ApiReader, ApiUnavailable, Policy, build_client, describe_status
+from kubepci.access.kubeconfig import Target
+from kubepci.access.probes import BODY_EXCERPT, AnonymousProber, ProbeResult
+from kubepci.access.snapshot import SharedStore, Snapshot
+from kubepci.analysis import endpoints
+from kubepci.analysis.distribution import Distribution, detect
+from kubepci.analysis.flags import ComponentFlags, control_plane_flags
+from kubepci.analysis.rbac import RbacGraph
+from kubepci.verdict import EvidenceUnavailable
+
+Obj = dict[str, Any]
+Progress = Callable[[str], None]
+SELF_SUBJECT_REVIEW = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
+
+
+def _probes_to_json(results: list[ProbeResult]) -> list[Obj]:
+    return [r.to_json() for r in results]
+
+
+def _probes_from_json(raw: list[Obj]) -> list[ProbeResult]:
+    return [
+        ProbeResult(
+            r["method"],
+            r["url"],
+            r["status"],
+            r["error"],
+            tuple(r["headers"].items()),
+            r["body_excerpt"],
+            r["credentials_sent"],
+        )
+        for r in raw
+    ]
+
+
+class ClusterSession:
+    """Lazily collected, shared evidence about one target cluster."""
+
+    def __init__(
+        self,
+        target: Target,
+        store_dir: Path,
+        policy: Policy | None = None,
+        progress: Progress | None = None,
+        probe_timeout: float = 4.0,
+    ) -> None:
+        self.target = target
+        self.store = SharedStore(store_dir)
+        self.policy = policy or Policy()
+        self.progress = progress or (lambda _m: None)
+        self.prober = AnonymousProber(timeout=probe_timeout)
+        self._reader: ApiReader | None = None
+        self.snapshot = Snapshot(self.reader, self.store, self._say)
+
+    def _say(self, message: str) -> None:
+        self.progress(f"{self.target.id}: {message}")
+
+    def reader(self) -> ApiReader:
+        if self._reader is None:
+            self._reader = ApiReader(build_client(self.target), self.policy)
+        return self._reader
+
+    def _shared(self, name: str, compute: Callable[[], Any]) -> Any:
+        """Compute once across workers; a failure is stored and re-raised everywhere."""
+
+        def guarded() -> Any:
+            try:
+                return {"ok": compute()}
+            except ApiUnavailable as exc:
+                return {"error": str(exc)}
+            except EvidenceUnavailable as exc:
+                return {"error": exc.reason}
+
+        stored = self.store.get_or_compute(name, guarded)
+        if "error" in stored:
+            raise EvidenceUnavailable(stored["error"])
+        return stored["ok"]
+
+    # ----------------------------------------------------------------- who and what
+    def connect(self) -> Obj:
+        """Version and identity: the first contact, made at session start."""
+        return {"version": self.version, "identity": self.identity}
+
+    @cached_property
+    def version(self) -> Obj:
+        return self._shared("version", lambda: self.reader().get_json("/version"))
+
+    @cached_property
+    def identity(self) -> Obj:
+        """SelfSubjectReview: who the API server says is running this audit."""
+
+        def review() -> Obj:
+            body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+            status = self.reader().review(SELF_SUBJECT_REVIEW, body).get("status") or {}
+            info = status.get("userInfo") or {}
+            return {
+                "username": info.get("username", ""),
+                "groups": list(info.get("groups") or []),
+                "uid": info.get("uid", ""),
+            }
+
+        return self._shared("identity", review)
+
+    @property
+    def is_service_account(self) -> bool:
+        return str(self.identity["username"]).startswith("system:serviceaccount:")
+
+    @cached_property
+    def distribution(self) -> Distribution:
+        kube_system = [
+            p for p in self.snapshot.pods if p["metadata"].get("namespace") == "kube-system"
+        ]
+        return detect(self.version, self.snapshot.nodes, kube_system)
+
+    @cached_property
+    def kube_system_uid(self) -> str:
+        for namespace in self.snapshot.namespaces:
+            if namespace["metadata"]["name"] == "kube-system":
+                return str(namespace["metadata"].get("uid", ""))
+        return ""
+
+    # ----------------------------------------------------------------- analysis inputs
+    @cached_property
+    def control_plane(self) -> dict[str, list[ComponentFlags]]:
+        return control_plane_flags(self.snapshot.pods)
+
+    @cached_property
+    def rbac(self) -> RbacGraph:
+        return RbacGraph.from_snapshot(self.snapshot.rbac())
+
+    @cached_property
+    def node_addresses(self) -> list[endpoints.NodeAddress]:
+        return endpoints.node_addresses(self.snapshot.nodes)
+
+    # ----------------------------------------------------------------- live probes
+    def _probe_urls(self, name: str, urls: list[str]) -> list[ProbeResult]:
+        def run() -> list[Obj]:
+            return _probes_to_json([self.prober.get(url) for url in urls])
+
+        return _probes_from_json(self._shared(name, run))
+
+    def api_server_probes(self) -> list[ProbeResult]:
+        base = self.target.server.rstrip("/")
+        return self._probe_urls(
+            "probe-api-server", [base + path for path in endpoints.API_SERVER_PROBE_PATHS]
+        )
+
+    def component_probes(self, component: str, flags: ComponentFlags) -> list[ProbeResult]:
+        urls = [
+            base + path
+            for base in endpoints.component_urls(flags, self.node_addresses)
+            for path in endpoints.COMPONENT_PROBE_PATHS
+        ]
+        safe = flags.pod.replace("/", "_")
+        return self._probe_urls(f"probe-{component}-{safe}", urls)
+
+    def kubelet_probes(self) -> list[ProbeResult]:
+        urls = [
+            f"https://{endpoints.url_host(n.address)}:{n.kubelet_port}/pods"
+            for n in self.node_addresses
+            if n.address
+        ]
+        return self._probe_urls("probe-kubelet", urls)
+
+    def read_only_port_probes(self) -> list[ProbeResult]:
+        urls = [
+            f"http://{endpoints.url_host(n.address)}:10255/pods"
+            for n in self.node_addresses
+            if n.address
+        ]
+        return self._probe_urls("probe-kubelet-read-only", urls)
+
+    def etcd_probes(self, urls: list[str]) -> list[ProbeResult]:
+        return self._probe_urls("probe-etcd", [u + "/version" for u in urls])
+
+    def kubelet_configz(self) -> dict[str, Obj]:
+        """Each node's effective kubelet configuration, through the API server's node proxy."""
+
+        def read() -> dict[str, Obj]:
+            out: dict[str, Obj] = {}
+            for node in self.node_addresses:
+                try:
+                    body = self.reader().get_json(f"/api/v1/nodes/{node.node}/proxy/configz")
+                    out[node.node] = {"config": body.get("kubeletconfig") or {}}
+                except ApiUnavailable as exc:
+                    out[node.node] = {"error": str(exc)}
+            return out
+
+        return self._shared("kubelet-configz", read)
+
+    def service_probes(self, ports: list[endpoints.ServicePort]) -> list[ProbeResult]:
+        """GET / of each service port through the service proxy, which drops our credentials."""
+
+        def run() -> list[Obj]:
+            reader = self.reader()
+            results: list[ProbeResult] = []
+            if len(ports) > 20:
+                self._say(f"probing {len(ports)} service ports through the service proxy")
+            for port in ports:
+                url = f"{reader.host}{port.proxy_path}"
+                try:
+                    status, data = reader.request(
+                        "GET", port.proxy_path, accept="*/*", ok=tuple(range(200, 600))
+                    )
+                except ApiUnavailable as exc:
+                    results.append(
+                        ProbeResult("GET", url, error=str(exc), credentials="stripped by proxy")
+                    )
+                    continue
+                text = " ".join(data[:4096].decode("utf-8", "replace").split())
+                results.append(
+                    ProbeResult(
+                        "GET",
+                        url,
+                        status,
+                        body=text[:BODY_EXCERPT],
+                        credentials="stripped by the API server's service proxy",
+                    )
+                )
+            return _probes_to_json(results)
+
+        return _probes_from_json(self._shared("probe-services", run))
+
+    def export(self) -> dict[str, Path]:
+        """The stored raw evidence files (for the evidence pack)."""
+        return {p.stem: p for p in sorted(self.store.directory.glob("*.json"))}
+
+
+def describe(status: int, body: bytes) -> str:
+    return describe_status(status, body)
+
+
+def dumps(document: Any) -> str:
+    return json.dumps(document, indent=2, sort_keys=True)

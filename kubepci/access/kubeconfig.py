@@ -1,0 +1,292 @@
+"""Audit targets from kubeconfig files, resolved without contacting any cluster.
+
+Everything here is local: it reads the kubeconfig YAML and says what is wrong with it in
+one line. Credentials are classified by type only; no token, password or key material
+leaves this module.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+IN_CLUSTER = "in-cluster"
+SA_TOKEN_PATH = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+
+
+class KubeconfigError(ValueError):
+    """A kubeconfig problem, phrased as one line for the user."""
+
+
+@dataclass(frozen=True)
+class ClientCertificate:
+    """The public facts of a client certificate: who it names and until when."""
+
+    common_name: str
+    organizations: tuple[str, ...]
+    issuer: str
+    not_after: str
+    serial: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "common_name": self.common_name,
+            "organizations": list(self.organizations),
+            "issuer": self.issuer,
+            "not_after": self.not_after,
+            "serial": self.serial,
+        }
+
+
+@dataclass(frozen=True)
+class Credential:
+    """How a kubeconfig user authenticates: the type, never the secret itself.
+
+    ``kind`` is one of: exec, auth-provider, token, token-file, basic-auth,
+    client-certificate, service-account-token, none.
+    """
+
+    kind: str
+    detail: str = ""
+    certificate: ClientCertificate | None = None
+
+    @property
+    def uses_plugin(self) -> bool:
+        return self.kind in ("exec", "auth-provider")
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "detail": self.detail}
+        if self.certificate:
+            out["certificate"] = self.certificate.to_json()
+        return out
+
+
+@dataclass(frozen=True)
+class Target:
+    """One cluster to audit: a kubeconfig file and a context in it (or in-cluster)."""
+
+    id: str
+    kubeconfig: str  # absolute path, or IN_CLUSTER
+    context: str
+    server: str
+    user: str
+    credential: Credential
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kubeconfig": self.kubeconfig,
+            "context": self.context,
+            "server": self.server,
+            "user": self.user,
+            "credential": self.credential.to_json(),
+        }
+
+
+def _load_document(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise KubeconfigError(f"kubeconfig {path}: file not found")
+    if path.is_dir():
+        raise KubeconfigError(f"kubeconfig {path}: is a directory, not a file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except PermissionError:
+        raise KubeconfigError(f"kubeconfig {path}: not readable (permission denied)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KubeconfigError(f"kubeconfig {path}: not readable ({exc})") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where else ""
+        raise KubeconfigError(f"kubeconfig {path}: not valid YAML{line}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("contexts"), list):
+        raise KubeconfigError(f"kubeconfig {path}: not a kubeconfig (no 'contexts' list)")
+    return document
+
+
+def _named(document: dict[str, Any], section: str, name: str) -> dict[str, Any] | None:
+    for entry in document.get(section) or []:
+        if isinstance(entry, dict) and entry.get("name") == name:
+            body = entry.get(section[:-1])
+            return body if isinstance(body, dict) else {}
+    return None
+
+
+def parse_certificate(pem: bytes) -> ClientCertificate:
+    cert = x509.load_pem_x509_certificate(pem)
+    subject = cert.subject
+    cn = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    orgs = subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    return ClientCertificate(
+        common_name=str(cn[0].value) if cn else "",
+        organizations=tuple(str(o.value) for o in orgs),
+        issuer=cert.issuer.rfc4514_string(),
+        not_after=cert.not_valid_after_utc.isoformat(),
+        serial=format(cert.serial_number, "x"),
+    )
+
+
+def _certificate(user: dict[str, Any], base: Path) -> ClientCertificate | None:
+    try:
+        if user.get("client-certificate-data"):
+            return parse_certificate(base64.b64decode(user["client-certificate-data"]))
+        if user.get("client-certificate"):
+            cert_path = Path(user["client-certificate"])
+            if not cert_path.is_absolute():
+                cert_path = base / cert_path
+            return parse_certificate(cert_path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def classify_user(user: dict[str, Any], base: Path = Path(".")) -> Credential:
+    """Say how a kubeconfig ``users[].user`` entry authenticates.
+
+    Plugins win over static material because client-go prefers them too.
+    """
+    if user.get("exec"):
+        command = str((user["exec"] or {}).get("command", ""))
+        return Credential("exec", f"exec plugin {Path(command).name or '?'}")
+    if user.get("auth-provider"):
+        name = str((user["auth-provider"] or {}).get("name", ""))
+        return Credential("auth-provider", f"auth-provider {name or '?'}")
+    if user.get("client-certificate-data") or user.get("client-certificate"):
+        cert = _certificate(user, base)
+        detail = (
+            f"client certificate CN={cert.common_name} O={','.join(cert.organizations) or '-'}"
+            if cert
+            else "client certificate (unparseable)"
+        )
+        return Credential("client-certificate", detail, cert)
+    if user.get("token"):
+        return Credential("token", "static bearer token in the kubeconfig")
+    if user.get("tokenFile"):
+        return Credential("token-file", "bearer token read from a file")
+    if user.get("username") or user.get("password"):
+        return Credential("basic-auth", "username and password")
+    return Credential("none", "no credentials")
+
+
+def _readable_id(context: str, path: Path, duplicate: bool) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_.@:-]+", "-", context).strip("-") or "context"
+    return f"{path.stem}:{slug}" if duplicate else slug
+
+
+def default_kubeconfigs(environ: dict[str, str] | None = None) -> list[str]:
+    """``$KUBECONFIG`` (path list), then ``~/.kube/config``, then in-cluster."""
+    env = os.environ if environ is None else environ
+    if env.get("KUBECONFIG"):
+        return [p for p in env["KUBECONFIG"].split(os.pathsep) if p]
+    home_config = Path(env.get("HOME", str(Path.home()))) / ".kube" / "config"
+    if home_config.exists():
+        return [str(home_config)]
+    if env.get("KUBERNETES_SERVICE_HOST") and SA_TOKEN_PATH.exists():
+        return [IN_CLUSTER]
+    return [str(home_config)]
+
+
+def _in_cluster_target(environ: dict[str, str]) -> Target:
+    host = environ.get("KUBERNETES_SERVICE_HOST", "")
+    port = environ.get("KUBERNETES_SERVICE_PORT", "443")
+    server = f"https://{host}:{port}"
+    return Target(
+        IN_CLUSTER,
+        IN_CLUSTER,
+        IN_CLUSTER,
+        server,
+        "serviceaccount",
+        Credential("service-account-token", "projected ServiceAccount token of this pod"),
+    )
+
+
+def resolve_targets(
+    kubeconfigs: list[str], contexts: list[str], environ: dict[str, str] | None = None
+) -> list[Target]:
+    """Pair kubeconfig files with contexts; raise KubeconfigError naming the problem.
+
+    Without ``--context`` each file contributes its current context. With it, each named
+    context is taken from every given file that defines it, and must exist in one.
+    """
+    env = dict(os.environ if environ is None else environ)
+    paths = kubeconfigs or default_kubeconfigs(env)
+    documents: list[tuple[Path, dict[str, Any]]] = []
+    targets: list[Target] = []
+    for raw in paths:
+        if raw == IN_CLUSTER:
+            targets.append(_in_cluster_target(env))
+            continue
+        path = Path(raw).expanduser().resolve()
+        documents.append((path, _load_document(path)))
+
+    wanted: list[tuple[Path, dict[str, Any], str]] = []
+    if contexts:
+        for name in contexts:
+            holders = [(p, d) for p, d in documents if _named(d, "contexts", name) is not None]
+            if not holders:
+                where = ", ".join(str(p) for p, _ in documents) or "the kubeconfig"
+                raise KubeconfigError(f"context {name!r} not found in {where}")
+            wanted.extend((p, d, name) for p, d in holders)
+    else:
+        for path, document in documents:
+            current = document.get("current-context")
+            if not current:
+                raise KubeconfigError(
+                    f"kubeconfig {path}: no current-context set; pass --context NAME"
+                )
+            if _named(document, "contexts", current) is None:
+                raise KubeconfigError(
+                    f"kubeconfig {path}: current-context {current!r} is not defined in it"
+                )
+            wanted.append((path, document, current))
+
+    names = [name for _, _, name in wanted]
+    for path, document, name in wanted:
+        context = _named(document, "contexts", name) or {}
+        cluster_name = str(context.get("cluster", ""))
+        cluster = _named(document, "clusters", cluster_name)
+        if cluster is None:
+            raise KubeconfigError(
+                f"kubeconfig {path}: context {name!r} names cluster {cluster_name!r},"
+                " which is not defined"
+            )
+        server = str(cluster.get("server", ""))
+        if not server.startswith("https://"):
+            raise KubeconfigError(
+                f"kubeconfig {path}: cluster {cluster_name!r} has no https:// server URL"
+            )
+        if cluster.get("insecure-skip-tls-verify"):
+            raise KubeconfigError(
+                f"kubeconfig {path}: cluster {cluster_name!r} sets insecure-skip-tls-verify;"
+                " kubepci never sends credentials to a server whose certificate it cannot verify"
+            )
+        user_name = str(context.get("user", ""))
+        user = _named(document, "users", user_name)
+        if user is None:
+            raise KubeconfigError(
+                f"kubeconfig {path}: context {name!r} names user {user_name!r},"
+                " which is not defined"
+            )
+        targets.append(
+            Target(
+                id=_readable_id(name, path, names.count(name) > 1),
+                kubeconfig=str(path),
+                context=name,
+                server=server,
+                user=user_name,
+                credential=classify_user(user, path.parent),
+            )
+        )
+    ids = [t.id for t in targets]
+    if len(set(ids)) != len(ids):
+        raise KubeconfigError("the same kubeconfig context was given twice")
+    return targets

@@ -1,0 +1,115 @@
+"""Live probes: unauthenticated requests to the cluster's network endpoints.
+
+These requests deliberately carry no credentials: a fresh ``requests`` session with
+``trust_env`` off (so no ~/.netrc or proxy credentials are added) and no auth. Because
+nothing secret is sent, certificate verification is off for them; whatever answers is
+the evidence. Requests that carry the suite's credentials never go through here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import urllib3
+
+BODY_EXCERPT = 300
+KEPT_HEADERS = ("content-type", "www-authenticate", "server", "content-length", "location")
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """A transcript of one request: what was asked and what came back."""
+
+    method: str
+    url: str
+    status: int | None = None
+    error: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str = ""
+    credentials: str = "none"
+
+    @property
+    def answered(self) -> bool:
+        return self.status is not None
+
+    @property
+    def refused(self) -> bool:
+        """The port did not accept a connection at all (closed, filtered or reset)."""
+        return self.status is None
+
+    def line(self) -> str:
+        outcome = str(self.status) if self.status is not None else f"no answer ({self.error})"
+        return f"{self.method} {self.url} → {outcome}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "url": self.url,
+            "status": self.status,
+            "error": self.error,
+            "headers": dict(self.headers),
+            "body_excerpt": self.body,
+            "credentials_sent": self.credentials,
+        }
+
+
+def _short_error(exc: BaseException) -> str:
+    text = str(exc)
+    for marker in (
+        "Connection refused",
+        "timed out",
+        "Connection reset",
+        "certificate required",
+        "CERTIFICATE_REQUIRED",
+        "No route to host",
+        "Name or service not known",
+        "bad certificate",
+        "handshake failure",
+        "WRONG_VERSION_NUMBER",
+    ):
+        if marker.lower() in text.lower():
+            return marker.lower().replace("_", " ")
+    return type(exc).__name__
+
+
+def _excerpt(text: str) -> str:
+    clean = " ".join(text.split())
+    return clean[:BODY_EXCERPT] + ("…" if len(clean) > BODY_EXCERPT else "")
+
+
+class AnonymousProber:
+    """Sends unauthenticated requests and records transcripts."""
+
+    def __init__(self, timeout: float = 4.0) -> None:
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.trust_env = False
+
+    def get(self, url: str) -> ProbeResult:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+            try:
+                response = self.session.get(
+                    url, timeout=self.timeout, verify=False, allow_redirects=False, stream=True
+                )
+            except requests.RequestException as exc:
+                return ProbeResult("GET", url, error=_short_error(exc))
+        try:
+            raw = response.raw.read(4096, decode_content=True) or b""
+        except (urllib3.exceptions.HTTPError, OSError):
+            raw = b""
+        finally:
+            response.close()
+        headers = tuple(
+            (k.lower(), v) for k, v in response.headers.items() if k.lower() in KEPT_HEADERS
+        )
+        return ProbeResult(
+            "GET",
+            url,
+            response.status_code,
+            headers=headers,
+            body=_excerpt(raw.decode("utf-8", "replace")),
+        )

@@ -1,0 +1,184 @@
+"""One read-only snapshot per cluster, taken once and shared by every check.
+
+Each resource type is listed once, paginated, trimmed page by page and written to a
+shared directory. Under pytest-xdist the first worker that needs a resource lists it
+while holding a file lock; every other worker reads the file. A list that failed is
+stored as a failure, so every check that needs it errors with the same one-line reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from kubepci.access.api import METADATA_ONLY, ApiReader, ApiUnavailable
+from kubepci.access.trim import TRIMMERS
+from kubepci.verdict import EvidenceUnavailable
+
+Obj = dict[str, Any]
+
+# resource → (API path, Accept header). Secrets are listed as metadata only: the suite
+# never requests Secret data.
+RESOURCES: dict[str, tuple[str, str]] = {
+    "nodes": ("/api/v1/nodes", "application/json"),
+    "namespaces": ("/api/v1/namespaces", "application/json"),
+    "pods": ("/api/v1/pods", "application/json"),
+    "serviceaccounts": ("/api/v1/serviceaccounts", "application/json"),
+    "services": ("/api/v1/services", "application/json"),
+    "secrets": ("/api/v1/secrets", METADATA_ONLY),
+    "endpointslices": ("/apis/discovery.k8s.io/v1/endpointslices", "application/json"),
+    "clusterroles": ("/apis/rbac.authorization.k8s.io/v1/clusterroles", "application/json"),
+    "clusterrolebindings": (
+        "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        "application/json",
+    ),
+    "roles": ("/apis/rbac.authorization.k8s.io/v1/roles", "application/json"),
+    "rolebindings": ("/apis/rbac.authorization.k8s.io/v1/rolebindings", "application/json"),
+    "certificatesigningrequests": (
+        "/apis/certificates.k8s.io/v1/certificatesigningrequests",
+        "application/json",
+    ),
+}
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Listing:
+    """A resource list as stored: its items, or the reason it could not be read."""
+
+    resource: str
+    items: list[Obj]
+    error: str = ""
+    pages: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> Obj:
+        return {
+            "resource": self.resource,
+            "error": self.error,
+            "pages": self.pages,
+            "seconds": round(self.seconds, 3),
+            "items": self.items,
+        }
+
+
+def _write_atomic(path: Path, document: Any) -> None:
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        json.dump(document, handle, separators=(",", ":"), sort_keys=True)
+    tmp.replace(path)
+
+
+class SharedStore:
+    """A directory of JSON documents computed once across processes."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def get_or_compute(self, name: str, compute: Callable[[], Any]) -> Any:
+        path = self.directory / f"{name}.json"
+        if not path.exists():
+            with FileLock(str(self.directory / f"{name}.lock")):
+                if not path.exists():
+                    _write_atomic(path, compute())
+        with path.open(encoding="utf-8") as handle:
+            return json.load(handle)
+
+
+class Snapshot:
+    """Lazily listed, shared, read-only view of one cluster."""
+
+    def __init__(
+        self, reader: Callable[[], ApiReader], store: SharedStore, progress: Progress | None = None
+    ) -> None:
+        self._reader = reader
+        self.store = store
+        self._progress = progress or (lambda _msg: None)
+        self._listings: dict[str, Listing] = {}
+
+    def _list(self, resource: str) -> Obj:
+        path, accept = RESOURCES[resource]
+        trim = TRIMMERS[resource]
+        items: list[Obj] = []
+        pages = 0
+        started = time.monotonic()
+        try:
+            reader = self._reader()
+            for page in reader.list_pages(path, accept=accept):
+                pages += 1
+                items.extend(trim(obj) for obj in page.get("items") or [])
+                if pages % 10 == 0:
+                    self._progress(f"listing {resource}: {len(items)} so far")
+        except ApiUnavailable as exc:
+            return Listing(resource, [], f"cannot list {resource}: {exc}", pages).to_json()
+        elapsed = time.monotonic() - started
+        if elapsed > 2:
+            self._progress(f"listed {len(items)} {resource} in {elapsed:.1f}s")
+        return Listing(resource, items, "", pages, elapsed).to_json()
+
+    def listing(self, resource: str) -> Listing:
+        if resource not in self._listings:
+            raw = self.store.get_or_compute(f"list-{resource}", lambda: self._list(resource))
+            self._listings[resource] = Listing(
+                raw["resource"], raw["items"], raw["error"], raw["pages"], raw["seconds"]
+            )
+        return self._listings[resource]
+
+    def items(self, resource: str) -> list[Obj]:
+        """The trimmed objects, or EvidenceUnavailable naming why they could not be read."""
+        listing = self.listing(resource)
+        if listing.error:
+            raise EvidenceUnavailable(listing.error)
+        return listing.items
+
+    def prefetch(self, resources: list[str] | None = None) -> None:
+        for resource in resources or list(RESOURCES):
+            self.listing(resource)
+
+    # Named accessors keep checks readable: ``cluster.snapshot.pods``.
+    @property
+    def nodes(self) -> list[Obj]:
+        return self.items("nodes")
+
+    @property
+    def namespaces(self) -> list[Obj]:
+        return self.items("namespaces")
+
+    @property
+    def pods(self) -> list[Obj]:
+        return self.items("pods")
+
+    @property
+    def service_accounts(self) -> list[Obj]:
+        return self.items("serviceaccounts")
+
+    @property
+    def services(self) -> list[Obj]:
+        return self.items("services")
+
+    @property
+    def secrets(self) -> list[Obj]:
+        return self.items("secrets")
+
+    @property
+    def endpoint_slices(self) -> list[Obj]:
+        return self.items("endpointslices")
+
+    @property
+    def csrs(self) -> list[Obj]:
+        return self.items("certificatesigningrequests")
+
+    def rbac(self) -> dict[str, list[Obj]]:
+        return {
+            kind: self.items(kind)
+            for kind in ("clusterroles", "clusterrolebindings", "roles", "rolebindings")
+        }

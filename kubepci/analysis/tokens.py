@@ -1,0 +1,114 @@
+"""Service account token analysis: automount, default accounts, legacy and long-lived tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Obj = dict[str, Any]
+
+LEGACY_TOKEN_ANNOTATION = "kubernetes.io/service-account.name"
+LAST_USED_LABEL = "kubernetes.io/legacy-token-last-used"
+INVALID_SINCE_LABEL = "kubernetes.io/legacy-token-invalid-since"
+MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
+
+
+@dataclass(frozen=True)
+class Automount:
+    """Whether a pod receives a token, and which setting decided it."""
+
+    mounted: bool
+    explicit: bool  # true when the pod or its service account says so in writing
+    decided_by: str
+
+    def text(self) -> str:
+        return f"token {'mounted' if self.mounted else 'not mounted'} ({self.decided_by})"
+
+
+def is_mirror_pod(pod: Obj) -> bool:
+    """Static pods' API mirrors cannot use service accounts, so token rules do not apply."""
+    return MIRROR_ANNOTATION in ((pod.get("metadata") or {}).get("annotations") or {})
+
+
+def service_account_index(service_accounts: list[Obj]) -> dict[tuple[str, str], Obj]:
+    return {
+        (str(sa["metadata"].get("namespace", "")), str(sa["metadata"]["name"])): sa
+        for sa in service_accounts
+    }
+
+
+def effective_automount(pod: Obj, accounts: dict[tuple[str, str], Obj]) -> Automount:
+    """Pod setting over service account setting over the default (true).
+
+    A pod that mounts a projected serviceAccountToken volume by hand also carries a token,
+    whatever automount says.
+    """
+    spec = pod.get("spec") or {}
+    namespace = str(pod["metadata"].get("namespace", ""))
+    sa_name = str(spec.get("serviceAccountName") or "default")
+    projected = [
+        v["name"]
+        for v in spec.get("volumes") or []
+        if any("serviceAccountToken" in s for s in (v.get("projected") or {}).get("sources") or [])
+    ]
+    if "automountServiceAccountToken" in spec:
+        value = bool(spec["automountServiceAccountToken"])
+        decided = f"pod sets automountServiceAccountToken: {str(value).lower()}"
+        automount = Automount(value, True, decided)
+    else:
+        account = accounts.get((namespace, sa_name))
+        if account is not None and "automountServiceAccountToken" in account:
+            value = bool(account["automountServiceAccountToken"])
+            decided = (
+                f"ServiceAccount {namespace}/{sa_name} sets "
+                f"automountServiceAccountToken: {str(value).lower()}"
+            )
+            automount = Automount(value, True, decided)
+        else:
+            automount = Automount(
+                True, False, "neither pod nor ServiceAccount sets it; default true"
+            )
+    if not automount.mounted and projected:
+        return Automount(True, True, f"projected token volume {projected[0]} mounted explicitly")
+    return automount
+
+
+def legacy_token_secrets(secrets: list[Obj]) -> list[Obj]:
+    """Secret-based ServiceAccount tokens, recognised from metadata only.
+
+    Their type is not part of a metadata-only list, but the token controller always sets
+    the service-account annotation on them and never on anything else.
+    """
+    return [
+        s
+        for s in secrets
+        if LEGACY_TOKEN_ANNOTATION in ((s.get("metadata") or {}).get("annotations") or {})
+    ]
+
+
+def legacy_token_detail(secret: Obj) -> str:
+    meta = secret.get("metadata") or {}
+    account = (meta.get("annotations") or {}).get(LEGACY_TOKEN_ANNOTATION, "?")
+    labels = meta.get("labels") or {}
+    parts = [f"long-lived token for ServiceAccount {meta.get('namespace')}/{account}"]
+    if LAST_USED_LABEL in labels:
+        parts.append(f"last used {labels[LAST_USED_LABEL]}")
+    else:
+        parts.append("no recorded use")
+    if INVALID_SINCE_LABEL in labels:
+        parts.append(f"invalidated since {labels[INVALID_SINCE_LABEL]} (pending cleanup)")
+    return "; ".join(parts)
+
+
+def projected_token_lifetimes(pod: Obj) -> list[tuple[str, int]]:
+    """(volume name, expirationSeconds) for each projected service account token."""
+    out: list[tuple[str, int]] = []
+    for volume in (pod.get("spec") or {}).get("volumes") or []:
+        for source in (volume.get("projected") or {}).get("sources") or []:
+            token = source.get("serviceAccountToken")
+            if token is not None:
+                # The API server defaults an unset expirationSeconds to one hour.
+                out.append(
+                    (str(volume.get("name", "")), int(token.get("expirationSeconds") or 3600))
+                )
+    return out

@@ -1,0 +1,136 @@
+"""The ``cluster`` fixture: what a check sees, and the only ways it can end.
+
+A check reads evidence (``cluster.snapshot``, ``cluster.rbac``, ``cluster.flags(...)``,
+probes) and ends with :meth:`Cluster.judge`, :meth:`Cluster.not_applicable` or
+:meth:`Cluster.manual`. Evidence that cannot be collected raises
+:class:`~kubepci.verdict.EvidenceUnavailable` from wherever it is read, which the plugin
+reports as an error: a check has no path to "passed" without judging evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import pytest
+
+from kubepci.access.cluster import ClusterSession
+from kubepci.access.probes import ProbeResult
+from kubepci.analysis.flags import ComponentFlags
+from kubepci.catalogue import Check
+from kubepci.verdict import (
+    CheckResult,
+    Evidence,
+    EvidenceUnavailable,
+    Finding,
+    ManualAttestation,
+    NotApplicable,
+    Verdict,
+)
+from kubepci.waivers import Waiver, split
+
+MAX_LISTED = 50
+
+
+@dataclass(frozen=True)
+class Settings:
+    """User-set policy for the run."""
+
+    token_lifetime_limit: int = 86400
+    node_root: str = ""
+
+
+class Cluster:
+    """One check's view of one cluster."""
+
+    def __init__(
+        self,
+        session: ClusterSession,
+        check: Check,
+        waivers: list[Waiver],
+        settings: Settings,
+    ) -> None:
+        self.session = session
+        self.check = check
+        self.settings = settings
+        self._waivers = waivers
+        self.result = CheckResult(
+            check.id, session.target.id, Verdict.ERROR, "check did not finish"
+        )
+
+    # ------------------------------------------------------------------ evidence
+    @property
+    def target(self):
+        return self.session.target
+
+    @property
+    def snapshot(self):
+        return self.session.snapshot
+
+    @property
+    def rbac(self):
+        return self.session.rbac
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        return self.session.identity
+
+    @property
+    def distribution(self):
+        return self.session.distribution
+
+    def flags(self, component: str) -> list[ComponentFlags]:
+        """The component's flags on every instance, or why they cannot be read."""
+        found = self.session.control_plane[component]
+        if found:
+            return found
+        distribution = self.distribution
+        if distribution.managed:
+            raise NotApplicable(
+                f"{distribution.name.upper()} runs {component} in the provider's managed "
+                "control plane; its flags are not visible through the API"
+            )
+        raise EvidenceUnavailable(
+            f"no {component} pod in kube-system, so its flags cannot be read "
+            f"(distribution: {distribution.name}); the control plane may run outside pods"
+        )
+
+    def evidence(self, title: str, content: Any, kind: str = "text") -> None:
+        self.result.evidence.append(Evidence(title, content, kind))
+
+    def probes_evidence(self, title: str, probes: list[ProbeResult]) -> None:
+        self.evidence(title, [p.to_json() for p in probes], "probe")
+
+    # ------------------------------------------------------------------ endings
+    def judge(self, findings: list[Finding], passed: str) -> None:
+        """Fail listing every unwaived finding; otherwise pass (or waive) with ``passed``."""
+        __tracebackhide__ = True
+        findings = sorted(set(findings))
+        open_findings, waived = split(self.check.id, findings, self._waivers)
+        self.result.findings = findings
+        self.result.waived = [{"finding": f.to_json(), "waiver": w.to_json()} for f, w in waived]
+        if open_findings:
+            self.result.verdict = Verdict.FAILED
+            lines = [f.line() for f in open_findings[:MAX_LISTED]]
+            if len(open_findings) > MAX_LISTED:
+                lines.append(f"… and {len(open_findings) - MAX_LISTED} more (see the evidence)")
+            self.result.reason = f"{len(open_findings)} finding(s)"
+            pytest.fail(
+                f"{self.check.title}: {len(open_findings)} finding(s)\n" + "\n".join(lines),
+                pytrace=False,
+            )
+        if waived:
+            self.result.verdict = Verdict.WAIVED
+            self.result.reason = "; ".join(
+                f"{f.ref} waived by {w.approver} until {w.expires.isoformat()}: {w.justification}"
+                for f, w in waived
+            )
+            pytest.xfail(f"waived: {self.result.reason}")
+        self.result.verdict = Verdict.PASSED
+        self.result.reason = passed
+
+    def not_applicable(self, reason: str) -> NoReturn:
+        raise NotApplicable(reason)
+
+    def manual(self, reason: str) -> NoReturn:
+        raise ManualAttestation(reason)

@@ -1,0 +1,279 @@
+"""The kubepci pytest plugin (entry point ``pytest11``): options, parametrization, verdicts.
+
+Options live here, not in a conftest, so ``pytest --pyargs tests_pci`` works from any
+directory. Nothing here contacts a cluster before session start; ``pytest --help`` needs
+no kubeconfig.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubepci import catalogue
+from kubepci.access.api import ApiUnavailable
+from kubepci.access.cluster import ClusterSession
+from kubepci.access.kubeconfig import KubeconfigError, Target, resolve_targets
+from kubepci.analysis.flags import parse_duration
+from kubepci.facade import Cluster, Settings
+from kubepci.report import results as report_results
+from kubepci.report.results import ResultCollector
+from kubepci.verdict import EvidenceUnavailable, ManualAttestation, NotApplicable, Verdict
+from kubepci.waivers import WaiverError
+from kubepci.waivers import load as load_waivers
+
+TARGETS = pytest.StashKey[list[Target]]()
+SESSIONS = pytest.StashKey[dict[str, ClusterSession]]()
+STORE = pytest.StashKey[Path]()
+WAIVERS = pytest.StashKey[list]()
+SETTINGS = pytest.StashKey[Settings]()
+RESULT = pytest.StashKey[Cluster]()
+OWN_STORE = pytest.StashKey[bool]()
+
+VERDICT_STATUS = {
+    Verdict.ERROR: ("error", "E", ("ERROR", {"red": True})),
+    Verdict.MANUAL: ("manual", "M", ("MANUAL", {"yellow": True})),
+    Verdict.NOT_APPLICABLE: ("not applicable", "N", ("NOT APPLICABLE", {"yellow": True})),
+    Verdict.WAIVED: ("waived", "W", ("WAIVED", {"yellow": True})),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kubepci", "PCI Section 1 (Authentication) audit of Kubernetes")
+    group.addoption(
+        "--kubeconfig",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="kubeconfig of a cluster to audit; repeatable (default: $KUBECONFIG, then "
+        "~/.kube/config, then the in-cluster ServiceAccount)",
+    )
+    group.addoption(
+        "--context",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="kubeconfig context to audit; repeatable (default: each file's current context)",
+    )
+    group.addoption(
+        "--waivers",
+        metavar="FILE",
+        help="YAML list of accepted findings: check, selector, justification, approver, expires",
+    )
+    group.addoption(
+        "--node-root",
+        metavar="PATH",
+        help="a control-plane node's root filesystem (e.g. / on the node, or a mount of it) "
+        "for the key-file permission checks; without it those checks are manual",
+    )
+    group.addoption(
+        "--token-lifetime-limit",
+        default="24h",
+        metavar="DURATION",
+        help="longest acceptable service account token lifetime (Go duration; default 24h)",
+    )
+    group.addoption(
+        "--evidence-dir",
+        metavar="DIR",
+        help="write results.json, the raw exports judged from and a SHA-256 manifest here",
+    )
+    group.addoption(
+        "--api-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="read timeout for each API request (default 30); requests are retried with backoff",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "kubepci_check(id): binds a test to a catalogue check")
+    for item in catalogue.load().items.values():
+        config.addinivalue_line(
+            "markers", f"{item.marker}: PCI Section 1 item {item.id} ({item.title})"
+        )
+    if config.option.help:
+        return
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and "kubepci_store" in workerinput:
+        config.stash[STORE] = Path(workerinput["kubepci_store"])
+        config.stash[OWN_STORE] = False
+    else:
+        config.stash[STORE] = Path(tempfile.mkdtemp(prefix="kubepci-"))
+        config.stash[OWN_STORE] = True
+    config.stash[SESSIONS] = {}
+    config.pluginmanager.register(ResultCollector(config), ResultCollector.NAME)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: every worker shares the controller's evidence store."""
+    node.workerinput["kubepci_store"] = str(node.config.stash[STORE])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(OWN_STORE, False):
+        shutil.rmtree(config.stash[STORE], ignore_errors=True)
+
+
+def _settings(config: pytest.Config) -> Settings:
+    limit = parse_duration(str(config.option.token_lifetime_limit))
+    if limit is None or limit <= 0:
+        raise pytest.UsageError(
+            f"--token-lifetime-limit {config.option.token_lifetime_limit!r}: not a duration"
+            " such as 1h or 90m"
+        )
+    node_root = config.option.node_root or ""
+    if node_root:
+        root = Path(node_root)
+        if not root.is_dir():
+            raise pytest.UsageError(f"--node-root {node_root}: no such directory")
+        if not (root / "etc/kubernetes").is_dir() and not (root / "var/lib/kubelet").is_dir():
+            raise pytest.UsageError(
+                f"--node-root {node_root}: neither etc/kubernetes nor var/lib/kubelet is under it;"
+                " is it a node's root filesystem?"
+            )
+    return Settings(token_lifetime_limit=int(limit), node_root=node_root)
+
+
+def _say(config: pytest.Config, message: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and not hasattr(config, "workerinput"):
+        reporter.write_line(f"kubepci: {message}")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    try:
+        targets = resolve_targets(config.option.kubeconfig, config.option.context)
+    except KubeconfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    known = set(catalogue.load().checks)
+    try:
+        config.stash[WAIVERS] = (
+            load_waivers(config.option.waivers, known) if config.option.waivers else []
+        )
+    except WaiverError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[SETTINGS] = _settings(config)
+    config.stash[TARGETS] = targets
+    config.stash[report_results.STARTED] = dt.datetime.now(dt.UTC)
+    sessions = config.stash[SESSIONS]
+    for target in targets:
+        directory = config.stash[STORE] / target.id.replace(":", "_").replace("/", "_")
+        sessions[target.id] = ClusterSession(
+            target,
+            directory,
+            policy=_policy(config),
+            progress=lambda message: _say(config, message),
+        )
+    if hasattr(config, "workerinput") or config.option.collectonly:
+        return
+    # The controller makes first contact: a cluster that cannot be reached or that
+    # rejects the credentials stops the run here, with one line, before any check runs.
+    for target in targets:
+        cluster = sessions[target.id]
+        try:
+            _say(config, f"{target.id}: connecting to {target.server}")
+            cluster.connect()
+            _say(config, f"{target.id}: reading the cluster (one paginated list per resource)")
+            cluster.snapshot.prefetch()
+        except (EvidenceUnavailable, ApiUnavailable) as exc:
+            reason = getattr(exc, "reason", str(exc))
+            pytest.exit(f"kubepci: cluster {target.id} ({target.server}): {reason}", returncode=2)
+
+
+def _policy(config: pytest.Config):
+    from kubepci.access.api import Policy
+
+    return Policy(read_timeout=float(config.option.api_timeout))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "cluster" not in metafunc.fixturenames:
+        return
+    targets = metafunc.config.stash.get(TARGETS, [])
+    metafunc.parametrize(
+        "_kubepci_target", [t.id for t in targets], ids=[t.id for t in targets], indirect=True
+    )
+
+
+@pytest.fixture
+def _kubepci_target(request: pytest.FixtureRequest) -> ClusterSession:
+    return request.config.stash[SESSIONS][request.param]
+
+
+@pytest.fixture
+def cluster(request: pytest.FixtureRequest, _kubepci_target: ClusterSession) -> Cluster:
+    """One check's view of one audited cluster (see :class:`kubepci.facade.Cluster`)."""
+    marker = request.node.get_closest_marker("kubepci_check")
+    if marker is None:
+        raise pytest.UsageError(
+            f"{request.node.nodeid} uses the cluster fixture without @check(...)"
+        )
+    config = request.config
+    view = Cluster(
+        _kubepci_target,
+        catalogue.load().checks[marker.args[0]],
+        config.stash[WAIVERS],
+        config.stash[SETTINGS],
+    )
+    request.node.stash[RESULT] = view
+    return view
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    try:
+        return (yield)
+    except NotApplicable as exc:
+        _record(item, Verdict.NOT_APPLICABLE, exc.reason)
+        raise pytest.skip.Exception(
+            f"not applicable: {exc.reason}", _use_item_location=True
+        ) from None
+    except ManualAttestation as exc:
+        _record(item, Verdict.MANUAL, exc.reason)
+        raise pytest.skip.Exception(f"manual: {exc.reason}", _use_item_location=True) from None
+
+
+def _record(item: pytest.Item, verdict: Verdict, reason: str) -> None:
+    view = item.stash.get(RESULT, None)
+    if view is not None:
+        view.result.verdict = verdict
+        view.result.reason = reason
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    report: pytest.TestReport = yield
+    view = item.stash.get(RESULT, None)
+    if view is None or report.when != "call":
+        return report
+    result = view.result
+    if call.excinfo is not None:
+        if call.excinfo.errisinstance(EvidenceUnavailable):
+            result.verdict = Verdict.ERROR
+            result.reason = f"evidence unavailable: {call.excinfo.value.reason}"
+            report.longrepr = result.reason
+        elif result.verdict not in (Verdict.FAILED, Verdict.WAIVED) and not report.skipped:
+            # A bug or an unexpected answer inside a check is never a pass or a finding.
+            result.verdict = Verdict.ERROR
+            result.reason = f"check could not complete: {call.excinfo.exconly()[:300]}"
+    entry = catalogue.load().checks[view.check.id]
+    payload = report_results.payload(result, entry, catalogue.load())
+    report.kubepci = payload  # type: ignore[attr-defined]
+    report.user_properties.extend(report_results.junit_properties(payload))
+    return report
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    payload = getattr(report, "kubepci", None)
+    if not payload or report.when != "call":
+        return None
+    return VERDICT_STATUS.get(Verdict(payload["verdict"]))

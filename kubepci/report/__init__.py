@@ -1,0 +1,1 @@
+"""Outputs: per-check payloads, the terminal summary, JUnit properties, evidence pack, HTML."""

@@ -1,0 +1,116 @@
+"""Verdicts, findings and the outcomes a check can end in.
+
+A check ends in exactly one verdict. Only ``passed`` (and ``waived``, which is a
+failure an approver accepted in writing) say the control holds; ``manual`` and
+``not_applicable`` say the suite cannot judge, and ``error`` says the evidence
+could not be collected. None of those is ever reported as a pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Verdict(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    NOT_APPLICABLE = "not_applicable"
+    MANUAL = "manual"
+    WAIVED = "waived"
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One offending object or setting, named the way an operator would look it up."""
+
+    kind: str
+    namespace: str
+    name: str
+    detail: str
+
+    @property
+    def ref(self) -> str:
+        """``Kind namespace/name``, or ``Kind name`` when cluster-scoped.
+
+        >>> Finding("ServiceAccount", "payments", "default", "x").ref
+        'ServiceAccount payments/default'
+        >>> Finding("ClusterRoleBinding", "", "anon", "x").ref
+        'ClusterRoleBinding anon'
+        """
+        return (
+            f"{self.kind} {self.namespace}/{self.name}"
+            if self.namespace
+            else f"{self.kind} {self.name}"
+        )
+
+    def line(self) -> str:
+        return f"{self.ref}: {self.detail}"
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass
+class Evidence:
+    """Raw facts a verdict was judged from; rendered as a collapsible extra."""
+
+    title: str
+    content: Any
+    # "probe", "objects", "rbac", "flags", "text": tells the report how to render it.
+    kind: str = "text"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"title": self.title, "kind": self.kind, "content": self.content}
+
+
+@dataclass
+class CheckResult:
+    check_id: str
+    cluster: str
+    verdict: Verdict
+    reason: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    waived: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "check_id": self.check_id,
+            "cluster": self.cluster,
+            "verdict": str(self.verdict),
+            "reason": self.reason,
+            "findings": [f.to_json() for f in self.findings],
+            "waived": self.waived,
+            "evidence": [e.to_json() for e in self.evidence],
+        }
+
+
+class CheckOutcome(Exception):
+    """Base of the non-pass outcomes a check raises to end itself."""
+
+    verdict: Verdict
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class EvidenceUnavailable(CheckOutcome):
+    """The evidence could not be collected (forbidden, unreachable, timeout, malformed)."""
+
+    verdict = Verdict.ERROR
+
+
+class NotApplicable(CheckOutcome):
+    """The control cannot apply to this cluster or identity; the reason says why."""
+
+    verdict = Verdict.NOT_APPLICABLE
+
+
+class ManualAttestation(CheckOutcome):
+    """Only a person can attest this; never counted as passed."""
+
+    verdict = Verdict.MANUAL
