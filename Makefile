@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 CONFIG ?= kind-configs/compliant.yaml
 OUT ?= out
 
-.PHONY: help venv lint unit cluster-tests test k8s cluster-up cluster-down audit evidence bench clean
+.PHONY: help venv deps lint unit cluster-tests test k8s cluster-up cluster-down audit evidence bench clean
 
 help:
 	@echo "make audit         bring up the local compliant cluster and write its evidence to $(OUT)/"
@@ -41,10 +41,33 @@ cluster-up: venv k8s
 cluster-down: venv
 	$(PY) -m harness.cluster_down
 
-cluster-tests: venv k8s
-	$(VENV)/bin/pytest tests/cluster -q
+# Browser for the report-rendering test; the harness installs its own packages.
+deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+# Every profile in turn: bring it up from its kind config, prove the suite on it, then
+# take it down. A profile that cannot be brought up fails the run (no skipping).
+PROFILES ?= noncompliant compliant
+cluster-tests: venv k8s deps
+	@rc=0; for profile in $(PROFILES); do \
+	  echo "=== cluster tests on the $$profile profile ==="; \
+	  $(PY) -m harness.cluster_up kind-configs/$$profile.yaml || { rc=1; break; }; \
+	  $(VENV)/bin/pytest tests/cluster -p no:cacheprovider -q -rfE || rc=1; \
+	done; $(PY) -m harness.cluster_down || rc=1; exit $$rc
 
 test: lint unit cluster-tests
+
+# The main job: audit the local compliant cluster (or KUBECONFIG=...) and keep evidence.
+audit: venv k8s
+	@set -o pipefail; if [ -z "$$KUBECONFIG" ]; then \
+	  $(PY) -m harness.cluster_up $(CONFIG) | tee /dev/stderr | tail -n 1 > $(OUT).env; \
+	  . ./$(OUT).env; rm -f $(OUT).env; fi; \
+	mkdir -p $(OUT); \
+	$(VENV)/bin/kubepci --kubeconfig "$$KUBECONFIG" -n auto \
+	  --html=$(OUT)/report.html --self-contained-html --junitxml=$(OUT)/junit.xml \
+	  --evidence-dir=$(OUT)/evidence; rc=$$?; \
+	echo "evidence: $(OUT)/report.html $(OUT)/junit.xml $(OUT)/evidence/ (exit $$rc)"; exit $$rc
 
 clean:
 	rm -rf $(OUT) .pytest_cache

@@ -147,9 +147,36 @@ def _say(config: pytest.Config, message: str) -> None:
         reporter.write_line(f"kubepci: {message}")
 
 
+def _audit_requested(config: pytest.Config) -> bool:
+    """Is this run an audit? The plugin is loaded into every pytest run of the environment
+    it is installed in, so it stays passive unless asked: an explicit --kubeconfig or
+    --context, or the shipped suite among the arguments."""
+    if config.option.kubeconfig or config.option.context:
+        return True
+    return any("tests_pci" in str(arg) for arg in config.args)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    config = session.config
+    if _audit_requested(session.config):
+        _start_audit(session.config)
+
+
+def _guard_rootdir(config: pytest.Config) -> None:
+    """pytest picks its rootdir before plugin options are known, so in
+    ``pytest --kubeconfig PATH`` it takes PATH's folder for the project and, finding no
+    test paths there, would collect everything under the current directory."""
+    invocation = config.invocation_params.dir
+    folders = {Path(k).expanduser().resolve().parent for k in config.option.kubeconfig}
+    if config.rootpath in folders and config.args == [str(invocation)]:
+        raise pytest.UsageError(
+            "pytest took the kubeconfig's folder as its rootdir; write --kubeconfig=PATH "
+            "(with '=') or name the suite: pytest --pyargs tests_pci --kubeconfig PATH"
+        )
+
+
+def _start_audit(config: pytest.Config) -> None:
+    _guard_rootdir(config)
     try:
         targets = resolve_targets(config.option.kubeconfig, config.option.context)
     except KubeconfigError as exc:
@@ -198,7 +225,10 @@ def _policy(config: pytest.Config):
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "cluster" not in metafunc.fixturenames:
         return
-    targets = metafunc.config.stash.get(TARGETS, [])
+    if TARGETS not in metafunc.config.stash:
+        # A test outside tests_pci asked for a cluster: start the audit now.
+        _start_audit(metafunc.config)
+    targets = metafunc.config.stash[TARGETS]
     metafunc.parametrize(
         "_kubepci_target", [t.id for t in targets], ids=[t.id for t in targets], indirect=True
     )

@@ -7,7 +7,11 @@ from urllib.parse import urlsplit
 
 from kubepci import check
 from kubepci.analysis import anonymous, endpoints
-from kubepci.analysis.flags import binds_all_interfaces, extra_always_allow_paths
+from kubepci.analysis.flags import (
+    binds_all_interfaces,
+    etcd_client_auth_gap,
+    extra_always_allow_paths,
+)
 from kubepci.facade import Cluster
 from kubepci.verdict import EvidenceUnavailable, Finding
 
@@ -221,31 +225,15 @@ def test_kubelet_configuration_disables_anonymous_access(cluster: Cluster) -> No
 
 @check("etcd-client-cert-auth")
 def test_etcd_requires_client_certificates(cluster: Cluster) -> None:
-    """1.1.5 — etcd runs with --client-cert-auth=true and a trusted CA."""
+    """1.1.5 — etcd requires client certificates: --client-cert-auth=true or a
+    --trusted-ca-file (either makes its TLS listener demand one), and no plain-HTTP URL."""
     findings = []
     for flags in cluster.flags("etcd"):
         names = ["client-cert-auth", "trusted-ca-file", "listen-client-urls", "auto-tls"]
         cluster.evidence(f"etcd flags ({flags.pod})", flags.evidence(names), "flags")
-        namespace, name = flags.pod.split("/", 1)
-        if not flags.is_true("client-cert-auth"):
-            findings.append(
-                Finding(
-                    "Pod",
-                    namespace,
-                    name,
-                    "etcd does not require client certificates: "
-                    + flags.source("client-cert-auth"),
-                )
-            )
-        elif not flags.get("trusted-ca-file"):
-            findings.append(
-                Finding("Pod", namespace, name, "--client-cert-auth without --trusted-ca-file")
-            )
-        plain = [u for u in flags.get("listen-client-urls").split(",") if u.startswith("http://")]
-        if plain:
-            findings.append(
-                Finding("Pod", namespace, name, f"plain-HTTP client URL(s) {', '.join(plain)}")
-            )
+        gap = etcd_client_auth_gap(flags)
+        if gap:
+            findings.append(Finding("Pod", *flags.pod.split("/", 1), f"etcd: {gap}"))
     cluster.judge(findings, passed="etcd requires client certificates signed by its CA")
 
 

@@ -180,3 +180,26 @@ def parse_duration(text: str) -> float | None:
     if number:
         return None
     return total
+
+
+def etcd_client_auth_gap(flags: ComponentFlags) -> str:
+    """Why etcd would accept a client without a certificate ('' when it would not).
+
+    etcd's TLS listener requires and verifies client certificates when
+    --client-cert-auth=true OR a --trusted-ca-file is given (client/pkg/transport
+    TLSInfo.ServerConfig), so --client-cert-auth=false alone does not open it. Plain-HTTP
+    client URLs carry no TLS at all.
+    """
+    plain = [
+        u for u in flags.get("listen-client-urls").split(",") if u.strip().startswith("http://")
+    ]
+    if plain:
+        return f"plain-HTTP client URL(s) {', '.join(plain)} accept anyone"
+    if flags.is_true("client-cert-auth") or flags.get("trusted-ca-file"):
+        return ""
+    return (
+        "no client certificate is required: "
+        + flags.source("client-cert-auth")
+        + "; "
+        + flags.source("trusted-ca-file")
+    )
