@@ -1,0 +1,3 @@
+module kubepci.local/pause
+
+go 1.22
