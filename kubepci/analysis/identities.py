@@ -54,7 +54,10 @@ def identity_reason(username: str, groups: list[str]) -> str:
         return "member of system:masters, which bypasses RBAC and cannot be revoked"
     if username in GENERIC_USERS:
         return f"user {username!r} is a shared or distribution-default account"
-    generic_groups = sorted(set(groups) & (GENERIC_GROUPS - {"system:authenticated"}))
+    # The authenticator puts every caller in system:authenticated and every ServiceAccount
+    # in system:serviceaccounts: membership says nothing about who the identity is.
+    automatic = {"system:authenticated", "system:serviceaccounts"}
+    generic_groups = sorted(set(groups) & (GENERIC_GROUPS - automatic))
     if generic_groups:
         return f"authenticates through generic group(s) {', '.join(generic_groups)}"
     if username.endswith(":default") and username.startswith("system:serviceaccount:"):

@@ -41,6 +41,10 @@ def is_control_plane_default(grant: Grant) -> bool:
     subject = grant.subject
     if subject.kind == "ServiceAccount":
         return subject.namespace == "kube-system"
+    # system:serviceaccounts(:ns) and system:authenticated are everyone, not the control
+    # plane, whatever their prefix says.
+    if subject_is_service_account_like(subject):
+        return False
     return subject.name.startswith("system:")
 
 
@@ -59,6 +63,8 @@ def service_account_privileges(graph: RbacGraph) -> tuple[list[PrivilegeFinding]
             continue
         for permission in dangerous_permissions(grant):
             by_key[(grant.subject, permission)].append(grant)
+        if grant.rule.is_wildcard_all:
+            continue  # already summarised as one finding; approval is part of it
         if _grants_approval(grant):
             approval[grant.subject].append(grant)
         if _grants_signer_approve(grant):

@@ -84,11 +84,11 @@ class Rule:
             return False
         if self.resource_names and name and name not in self.resource_names:
             return False
-        main, _, sub = resource.partition("/")
+        # As the authorizer matches (pkg/apis/rbac/v1 ResourceMatches): "*", the exact
+        # resource, or "*/sub"; "res/*" is no wildcard there and grants nothing.
+        _, _, sub = resource.partition("/")
         for granted in self.resources:
             if granted in (WILDCARD, resource):
-                return True
-            if sub and granted == f"{main}/*":
                 return True
             if sub and granted == f"*/{sub}":
                 return True
