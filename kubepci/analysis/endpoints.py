@@ -47,7 +47,10 @@ def node_addresses(nodes: list[Obj]) -> list[NodeAddress]:
     out: list[NodeAddress] = []
     for node in nodes:
         status = node.get("status") or {}
-        addresses = {a.get("type"): a.get("address") for a in status.get("addresses") or []}
+        addresses: dict[str, str] = {}
+        for entry in status.get("addresses") or []:
+            # Dual-stack nodes list an address per family; the first is the primary.
+            addresses.setdefault(str(entry.get("type")), str(entry.get("address") or ""))
         address = addresses.get("InternalIP") or addresses.get("ExternalIP") or ""
         port = int(
             ((status.get("daemonEndpoints") or {}).get("kubeletEndpoint") or {}).get("Port")
