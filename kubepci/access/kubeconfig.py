@@ -177,9 +177,19 @@ def classify_user(user: dict[str, Any], base: Path = Path(".")) -> Credential:
     return Credential("none", "no credentials")
 
 
-def _readable_id(context: str, path: Path, duplicate: bool) -> str:
-    slug = re.sub(r"[^A-Za-z0-9_.@:-]+", "-", context).strip("-") or "context"
-    return f"{path.stem}:{slug}" if duplicate else slug
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.@:-]+", "-", text).strip("-")
+
+
+def _readable_id(context: str, path: Path, holders: list[Path]) -> str:
+    """The context's name, qualified by its file when several files define it: by the
+    file's stem, or by its whole path when the stems (``config``, say) are alike too."""
+    slug = _slug(context) or "context"
+    if len(holders) < 2:
+        return slug
+    stems = [p.stem for p in holders]
+    qualifier = path.stem if stems.count(path.stem) == 1 else _slug(str(path))
+    return f"{qualifier}:{slug}"
 
 
 def default_kubeconfigs(environ: dict[str, str] | None = None) -> list[str]:
@@ -249,7 +259,12 @@ def resolve_targets(
                 )
             wanted.append((path, document, current))
 
-    names = [name for _, _, name in wanted]
+    seen: set[tuple[Path, str]] = set()
+    for path, _, name in wanted:
+        if (path, name) in seen:
+            raise KubeconfigError(f"kubeconfig {path}: context {name!r} was given twice")
+        seen.add((path, name))
+
     for path, document, name in wanted:
         context = _named(document, "contexts", name) or {}
         cluster_name = str(context.get("cluster", ""))
@@ -278,7 +293,7 @@ def resolve_targets(
             )
         targets.append(
             Target(
-                id=_readable_id(name, path, names.count(name) > 1),
+                id=_readable_id(name, path, [p for p, _, n in wanted if n == name]),
                 kubeconfig=str(path),
                 context=name,
                 server=server,
@@ -286,7 +301,12 @@ def resolve_targets(
                 credential=classify_user(user, path.parent),
             )
         )
-    ids = [t.id for t in targets]
-    if len(set(ids)) != len(ids):
-        raise KubeconfigError("the same kubeconfig context was given twice")
+    by_id: dict[str, Target] = {}
+    for target in targets:
+        other = by_id.setdefault(target.id, target)
+        if other is not target:
+            raise KubeconfigError(
+                f"kubeconfig {target.kubeconfig}: context {target.context!r} has the same id"
+                f" {target.id!r} as context {other.context!r} of {other.kubeconfig}"
+            )
     return targets
