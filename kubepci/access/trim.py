@@ -70,7 +70,8 @@ def pod(obj: Obj) -> Obj:
     spec = obj.get("spec") or {}
     # Flags are only judged on control-plane pods; other pods' command lines are dropped
     # because they are large and may carry application secrets.
-    keep_commands = meta.get("namespace") in CONTROL_PLANE_NAMESPACES or "annotations" in meta
+    mirror = "kubernetes.io/config.mirror" in meta.get("annotations", {})
+    keep_commands = mirror or meta.get("namespace") in CONTROL_PLANE_NAMESPACES
     containers = []
     for container in spec.get("containers") or []:
         kept: Obj = {"name": container.get("name", ""), "image": container.get("image", "")}
