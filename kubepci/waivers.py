@@ -74,7 +74,8 @@ def parse(document: Any, known_checks: set[str], today: dt.date, source: str) ->
         where = f"waivers {source}: entry {index}"
         if not isinstance(entry, dict):
             raise WaiverError(f"{where}: expected a mapping")
-        missing = [k for k in REQUIRED if not entry.get(k)]
+        # Blank text names no reason or approver: as good as missing.
+        missing = [k for k in REQUIRED if not entry.get(k) or str(entry[k]).strip() == ""]
         if missing:
             raise WaiverError(f"{where}: missing {', '.join(missing)}")
         unknown = sorted(set(entry) - set(REQUIRED))
