@@ -21,6 +21,8 @@ from kubepci.access.cluster import ClusterSession
 from kubepci.access.kubeconfig import KubeconfigError, Target, resolve_targets
 from kubepci.analysis.flags import parse_duration
 from kubepci.facade import Cluster, Settings
+from kubepci.report import htmlreport
+from kubepci.report import register as register_outputs
 from kubepci.report import results as report_results
 from kubepci.report.results import ResultCollector
 from kubepci.verdict import EvidenceUnavailable, ManualAttestation, NotApplicable, Verdict
@@ -108,6 +110,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[OWN_STORE] = True
     config.stash[SESSIONS] = {}
     config.pluginmanager.register(ResultCollector(config), ResultCollector.NAME)
+    register_outputs(config)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -299,6 +302,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     payload = report_results.payload(result, entry, catalogue.load())
     report.kubepci = payload  # type: ignore[attr-defined]
     report.user_properties.extend(report_results.junit_properties(payload))
+    report.extras = [*getattr(report, "extras", []), *htmlreport.extras(payload)]
     return report
 
 

@@ -13,25 +13,30 @@ from typing import Any
 import pytest
 
 from kubepci.catalogue import Catalogue, Check
+from kubepci.report.redact import redact_obj
 from kubepci.verdict import CheckResult, Verdict
 
 STARTED = pytest.StashKey[dt.datetime]()
 
 
 def payload(result: CheckResult, check: Check, catalogue: Catalogue) -> dict[str, Any]:
+    """The JSON-safe, redacted record of one check on one cluster; every output uses it."""
     items = catalogue.items_of(check.id)
-    return {
-        **result.to_json(),
-        "title": check.title,
-        "severity": check.severity,
-        "remediation": check.remediation,
-        "evidence_source": check.evidence,
-        "pci_items": [i.id for i in items],
-        "recommendations": [
-            {"id": r, "text": catalogue.recommendations[r].text} for r in check.recommendations
-        ],
-        "dss": catalogue.dss_of(check.id),
-    }
+    # Redacted here, at the source: probe bodies and reasons may quote what a server said.
+    return redact_obj(
+        {
+            **result.to_json(),
+            "title": check.title,
+            "severity": check.severity,
+            "remediation": check.remediation,
+            "evidence_source": check.evidence,
+            "pci_items": [i.id for i in items],
+            "recommendations": [
+                {"id": r, "text": catalogue.recommendations[r].text} for r in check.recommendations
+            ],
+            "dss": catalogue.dss_of(check.id),
+        }
+    )
 
 
 def junit_properties(data: dict[str, Any]) -> list[tuple[str, str]]:

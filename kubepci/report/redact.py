@@ -1,0 +1,231 @@
+"""One redaction function for every output: HTML, JSON, JUnit, terminal, evidence pack.
+
+The suite never reads Secret data, but probes return bodies, the command line may carry a
+token, and kubeconfig files hold credentials; anything that could be a credential is
+replaced by ``[REDACTED]`` before it is written anywhere. Patterns are deliberately
+conservative about Kubernetes evidence: ``--token-auth-file=/etc/...``,
+``automountServiceAccountToken: true`` and CSR requests stay readable, because the checks
+judge from them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MASK = "[REDACTED]"
+# Literal credentials shorter than this are left to the patterns: replacing every "admin"
+# in the evidence because some password is "admin" would destroy the evidence.
+MIN_LITERAL = 8
+
+_KNOWN: set[str] = set()
+
+# Word a key must END with to name a credential (``access_token``, ``client-secret``,
+# ``--token``), so ``token-auth-file`` or ``legacy-token-last-used`` are not matched.
+_SECRET_WORDS = (
+    r"token|tokens|password|passwd|pwd|passphrase|secret|secrets|credential|credentials"
+    r"|api[_-]?key|apikey|private[_-]?key|access[_-]?key|secret[_-]?key"
+    r"|client[_-]?key[_-]?data|auth[_-]?key"
+)
+_SECRET_KEY = re.compile(rf"(?i)(?:^|[^a-z0-9])?(?:{_SECRET_WORDS})$")
+_HEADER_KEYS = {
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-auth-token",
+    "x-api-key",
+    "private-token",
+}
+
+_PEM_PRIVATE = re.compile(
+    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|$)",
+    re.DOTALL,
+)
+# base64 of "-----BEGIN": kubeconfig client-key-data, or a key embedded in JSON.
+_PEM_BASE64 = re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/=]*")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){0,2}")
+_AUTH_HEADER = re.compile(
+    r"(?i)\b((?:proxy-)?authorization|x-auth-token|x-api-key|private-token|cookie|set-cookie)"
+    r"(\"?'?\s*[:=]\s*\"?'?)(?![\[{])([^\s\"'][^\"'\r\n]*)"
+)
+_SCHEME_TOKEN = re.compile(r"(?i)\b(bearer|basic)\s+(?!realm\b)([A-Za-z0-9._~+/=-]{8,})")
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@\"']+):([^/\s@\"']+)@")
+_KEY_VALUE = re.compile(
+    rf"(?i)(?<![A-Za-z0-9])([\"']?)((?:[A-Za-z0-9_.-]*?)(?:{_SECRET_WORDS}))"
+    r"([\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}\]]+)"
+)
+_HARMLESS_VALUE = re.compile(
+    r"(?i)^(?:true|false|yes|no|null|none|nil|\[redacted\]?|\d+(?:\.\d+)?[smhd]?|[/~.].*)$"
+)
+
+
+def register_secret(value: str) -> None:
+    """A credential this run knows about: redacted wherever it appears, pattern or not."""
+    value = value.strip()
+    if len(value) >= MIN_LITERAL:
+        _KNOWN.add(value)
+
+
+def known_secrets() -> frozenset[str]:
+    return frozenset(_KNOWN)
+
+
+def forget_secrets() -> None:
+    """For tests: the registry is process-wide."""
+    _KNOWN.clear()
+
+
+def is_secret_key(name: str) -> bool:
+    """Does a field or option name say its value is a credential?
+
+    >>> is_secret_key("--token"), is_secret_key("client-key-data"), is_secret_key("password")
+    (True, True, True)
+    >>> is_secret_key("token-auth-file"), is_secret_key("automountServiceAccountToken")
+    (False, True)
+    """
+    name = name.strip().lstrip("-").strip("\"'")
+    return name.lower() in _HEADER_KEYS or bool(_SECRET_KEY.search(name))
+
+
+def _harmless(value: str) -> bool:
+    return not value or bool(_HARMLESS_VALUE.match(value))
+
+
+def _pem_base64(match: re.Match[str]) -> str:
+    blob = match.group(0)
+    try:
+        decoded = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=False)
+    except (binascii.Error, ValueError):
+        return MASK
+    # A certificate or CSR is public evidence; only key material is hidden.
+    return MASK if b"PRIVATE KEY" in decoded or len(decoded) < 40 else blob
+
+
+def _credential_like(value: str) -> bool:
+    """Prose has words; credentials have length and digits or symbols."""
+    return len(value) >= 8 and not value.isalpha()
+
+
+def _scheme_token(match: re.Match[str]) -> str:
+    scheme, value = match.groups()
+    # "Basic authentication" is prose; "Basic dXNlcjpwYXNz" is a credential.
+    if value.isalpha() and (value.islower() or value.isupper()):
+        return match.group(0)
+    return f"{scheme} {MASK}"
+
+
+def _key_value(match: re.Match[str]) -> str:
+    quote, key, sep, value = match.groups()
+    if _harmless(value):
+        return match.group(0)
+    # ``key=value`` and ``"key": "value"`` are assignments; a bare ``key: value`` may be
+    # prose ("cannot load credentials: Invalid ..."), so it needs a credential-like value.
+    if "=" not in sep and not (quote and sep[:1] in "\"'") and not _credential_like(value):
+        return match.group(0)
+    return f"{quote}{key}{sep}{MASK}"
+
+
+def redact(text: str) -> str:
+    """Replace every credential-looking part of ``text`` with ``[REDACTED]``."""
+    if not text:
+        return text
+    for secret in sorted(_KNOWN, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, MASK)
+    text = _PEM_PRIVATE.sub("-----BEGIN PRIVATE KEY----- " + MASK, text)
+    text = _PEM_BASE64.sub(_pem_base64, text)
+    text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    text = _SCHEME_TOKEN.sub(_scheme_token, text)
+    text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}:{MASK}@", text)
+    text = _JWT.sub(MASK, text)
+    return _KEY_VALUE.sub(_key_value, text)
+
+
+def redact_obj(value: Any, key: str = "") -> Any:
+    """Redact a JSON-like structure: every string, and every value under a credential key."""
+    if isinstance(value, str):
+        if key and is_secret_key(key) and not _harmless(value):
+            return MASK
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redact_obj(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_obj(v) for v in value]
+    return value
+
+
+def redact_argv(argv: Iterable[str]) -> list[str]:
+    """The command line with option values that are credentials hidden.
+
+    Handles ``--token=X``, ``--token X`` and ``--metadata password X`` (the value follows
+    an argument that names a credential), then applies :func:`redact` to each argument.
+    """
+    out: list[str] = []
+    hide_next = False
+    previous = ""
+    for arg in argv:
+        if hide_next:
+            out.append(MASK)
+            hide_next = False
+        else:
+            name, eq, value = arg.partition("=")
+            if eq and is_secret_key(name) and not _harmless(value):
+                out.append(f"{name}={MASK}")
+            else:
+                # An option, or a pytest-metadata key, naming a credential: hide its value.
+                named = arg.startswith("-") or previous == "--metadata"
+                hide_next = not eq and named and is_secret_key(arg)
+                out.append(redact(arg))
+        previous = arg
+    return out
+
+
+_KUBECONFIG_SECRET_FIELDS = ("token", "password", "client-key-data", "client-key")
+
+
+def secrets_in_kubeconfig(path: Path) -> list[str]:
+    """The credential values a kubeconfig holds, to redact them literally everywhere.
+
+    Walks every user (not only the audited context's): token, password, client key data,
+    auth-provider tokens and secrets, exec env values named like credentials, and the
+    content of a tokenFile. Unreadable or malformed files yield nothing: resolving the
+    targets reports those problems.
+    """
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    found: list[str] = []
+
+    def walk(node: Any, key: str = "") -> None:
+        if isinstance(node, dict):
+            if "name" in node and "value" in node and is_secret_key(str(node["name"])):
+                found.append(str(node["value"]))  # exec plugin env entry
+            for k, v in node.items():
+                walk(v, str(k))
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, key)
+        elif isinstance(node, str) and key:
+            if key == "tokenFile":
+                with contextlib.suppress(OSError, UnicodeDecodeError):
+                    found.append(Path(node).expanduser().read_text(encoding="utf-8").strip())
+            elif key == "client-key":
+                return  # a path; the key file itself never reaches an output
+            elif key in _KUBECONFIG_SECRET_FIELDS or is_secret_key(key):
+                found.append(node)
+                if key == "client-key-data":
+                    with contextlib.suppress(binascii.Error, ValueError):
+                        found.append(base64.b64decode(node).decode("utf-8", "replace"))
+
+    if isinstance(document, dict):
+        walk(document.get("users") or [])
+    return [s for s in found if len(s.strip()) >= MIN_LITERAL]
