@@ -113,7 +113,7 @@ class ApiReader:
 
     def _send(
         self, method: str, path: str, query: list[tuple[str, Any]], accept: str, body: Any
-    ) -> tuple[int, bytes, dict[str, str]]:
+    ) -> tuple[int, bytes, urllib3.HTTPHeaderDict]:
         if method != "GET" and path not in REVIEW_PATHS:
             raise AssertionError(f"kubepci is read-only; refusing {method} {path}")
         headers = {"Accept": accept}
@@ -135,7 +135,8 @@ class ApiReader:
             _request_timeout=(self.policy.connect_timeout, self.policy.read_timeout),
         )
         data = response.read() or b""
-        return response.status, data, dict(response.headers or {})
+        # Header names are case-insensitive (proxies send "retry-after"): keep them so.
+        return response.status, data, urllib3.HTTPHeaderDict(response.headers or {})
 
     def request(
         self,
@@ -175,8 +176,8 @@ class ApiReader:
                 except ValueError:
                     retry_after = 0.0
             if attempt < self.policy.attempts:
-                wait = min(max(delay, retry_after), self.policy.max_backoff)
-                self.sleep(wait * (1 + random.random() / 4))
+                wait = max(delay, retry_after) * (1 + random.random() / 4)
+                self.sleep(min(wait, self.policy.max_backoff))
                 delay *= 2
         raise ApiUnavailable(f"{last} (after {self.policy.attempts} attempts)")
 
