@@ -149,24 +149,31 @@ def _unmount_leftovers() -> None:
             ns.unlink(missing_ok=True)
 
 
-def _remove_cni_iptables() -> None:
-    """Chains the bridge/portmap plugins create; normally gone with each pod's CNI DEL."""
-    for table in ("nat", "filter"):
-        rules = subprocess.run(
-            ["iptables", "-t", table, "-S"], capture_output=True, text=True, check=False
-        ).stdout.splitlines()
-        for rule in rules:
-            if (
-                rule.startswith("-A ")
-                and " -j CNI-" in rule
-                and not rule.split()[1].startswith("CNI-")
-            ):
-                subprocess.run(["iptables", "-t", table, "-D", *rule.split()[1:]], check=False)
-        chains = [r.split()[1] for r in rules if r.startswith("-N CNI-")]
+def _remove_iptables_chains() -> None:
+    """Chains our CNI plugins and kubelet create (CNI-*, KUBE-FIREWALL, canaries).
+
+    No kube-proxy runs here, so every KUBE-* chain is the kubelet's. CNI chains are
+    normally gone with each pod's CNI DEL; this covers a crashed run.
+    """
+    for binary in ("iptables", "ip6tables"):
+        for table in ("filter", "nat", "mangle"):
+            _remove_chains(binary, table)
+
+
+def _remove_chains(binary: str, table: str) -> None:
+    rules = subprocess.run(
+        [binary, "-t", table, "-S"], capture_output=True, text=True, check=False
+    ).stdout.splitlines()
+    ours = ("CNI-", "KUBE-")
+    for rule in rules:
+        words = rule.split()
+        jumps_to_ours = "-j" in words and words[words.index("-j") + 1].startswith(ours)
+        if rule.startswith("-A ") and jumps_to_ours and not words[1].startswith(ours):
+            subprocess.run([binary, "-t", table, "-D", *words[1:]], check=False)
+    chains = [r.split()[1] for r in rules if r.startswith("-N ") and r.split()[1].startswith(ours)]
+    for action in ("-F", "-X"):
         for chain in chains:
-            subprocess.run(["iptables", "-t", table, "-F", chain], check=False)
-        for chain in chains:
-            subprocess.run(["iptables", "-t", table, "-X", chain], check=False)
+            subprocess.run([binary, "-t", table, action, chain], capture_output=True, check=False)
 
 
 def _remove_state() -> None:
@@ -198,6 +205,11 @@ def leftovers() -> list[str]:
 
 def down() -> None:
     """Remove the cluster; raise if anything the harness started is still there."""
+    with cluster_state.exclusive():
+        _down()
+
+
+def _down() -> None:
     started = time.monotonic()
     kubelet.stop()
     if anything_up():
@@ -208,7 +220,7 @@ def down() -> None:
     _kill_leftovers()
     _unmount_leftovers()
     cni.remove_network()
-    _remove_cni_iptables()
+    _remove_iptables_chains()
     oidc_issuer.stop()
     node.remove_extra_mounts()
     _remove_state()

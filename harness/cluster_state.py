@@ -7,9 +7,14 @@ NODE_IP, API_SERVER.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 
 from harness.layout import CLUSTERS, CURRENT_ENV
+
+LOCK = CLUSTERS / ".lock"
 
 
 def profile_dir(profile: str) -> Path:
@@ -36,3 +41,32 @@ def read() -> dict[str, str]:
 
 def clear() -> None:
     CURRENT_ENV.unlink(missing_ok=True)
+
+
+_held = 0
+
+
+@contextlib.contextmanager
+def exclusive() -> Iterator[None]:
+    """One bring-up or teardown at a time on this host (re-entrant within a process).
+
+    Several engineers and CI steps share the machine; two kubeadm runs at once would wreck
+    both clusters, so the second waits here instead.
+    """
+    global _held
+    if _held:
+        _held += 1
+        try:
+            yield
+        finally:
+            _held -= 1
+        return
+    CLUSTERS.mkdir(parents=True, exist_ok=True)
+    with open(LOCK, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _held = 1
+        try:
+            yield
+        finally:
+            _held = 0
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -139,8 +139,13 @@ def _wait_ready(admin: Kubectl, node_name: str) -> None:
 
 def up(config_path: Path | str) -> Path:
     """Bring up the cluster described by a kind config; return the kubeconfig to use."""
+    with cluster_state.exclusive():
+        return _up(Path(config_path))
+
+
+def _up(config_path: Path) -> Path:
     started = time.monotonic()
-    config_path = Path(config_path).resolve()
+    config_path = config_path.resolve()
     kind = kindconfig.load(config_path)
     hostdeps.ensure_host()
     ensure_binaries()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -75,4 +76,6 @@ def remove_extra_mounts() -> None:
             shutil.rmtree(dest, ignore_errors=True)
         else:
             dest.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # only if now empty, e.g. /etc/kubernetes/kubepci
+            dest.parent.rmdir()
     MOUNTS_RECORD.unlink(missing_ok=True)
