@@ -14,6 +14,7 @@ export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 export GOSUMDB=${GOSUMDB:-sum.golang.org}
 
 log() { printf '[build-k8s] %s\n' "$*" >&2; }
+command -v go >/dev/null || { log "a Go toolchain is required (see harness/README.md)"; exit 1; }
 
 k8s_components=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubeadm kubectl)
 missing=()
