@@ -301,7 +301,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     entry = catalogue.load().checks[view.check.id]
     payload = report_results.payload(result, entry, catalogue.load())
     report.kubepci = payload  # type: ignore[attr-defined]
-    report.user_properties.extend(report_results.junit_properties(payload))
+    properties = report_results.junit_properties(payload)
+    report.user_properties.extend(properties)
+    # JUnit XML takes properties from the teardown report, which pytest builds from a copy
+    # of item.user_properties: without this no <property> is ever written.
+    item.user_properties.extend(properties)
     report.extras = [*getattr(report, "extras", []), *htmlreport.extras(payload)]
     return report
 

@@ -56,12 +56,27 @@ _AUTH_HEADER = re.compile(
     r"(?i)\b((?:proxy-)?authorization|x-auth-token|x-api-key|private-token|cookie|set-cookie)"
     r"(\"?'?\s*[:=]\s*\"?'?)(?![\[{])([^\s\"'][^\"'\r\n]*)"
 )
+_AUTH_SCHEMES = ("bearer", "basic", "digest", "negotiate", "token", "ntlm", "aws4-hmac-sha256")
+_DASHED_FIELDS = (
+    "client-secret",
+    "client-key-data",
+    "id-token",
+    "refresh-token",
+    "access-token",
+    "auth-token",
+    "bearer-token",
+    "api-key",
+    "private-key",
+)
 _SCHEME_TOKEN = re.compile(r"(?i)\b(bearer|basic)\s+(?!realm\b)([A-Za-z0-9._~+/=-]{8,})")
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@\"']+):([^/\s@\"']+)@")
 _KEY_VALUE = re.compile(
     rf"(?i)(?<![A-Za-z0-9])([\"']?)((?:[A-Za-z0-9_.-]*?)(?:{_SECRET_WORDS}))"
     r"([\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}\]]+)"
 )
+# Every pattern below needs one of these; most strings in a snapshot (names, UIDs, images)
+# have none, and skipping them keeps redacting a large cluster's exports fast.
+_TRIGGER = re.compile(r"[:=@]|-----|eyJ|LS0tLS1CRUdJTi|(?i:bearer|basic)")
 _HARMLESS_VALUE = re.compile(
     r"(?i)^(?:true|false|yes|no|null|none|nil|\[redacted\]?|\d+(?:\.\d+)?[smhd]?|[/~.].*)$"
 )
@@ -122,13 +137,39 @@ def _scheme_token(match: re.Match[str]) -> str:
     return f"{scheme} {MASK}"
 
 
+def _auth_header(match: re.Match[str]) -> str:
+    key, sep, value = match.groups()
+    first = value.split()[0]
+    if key.lower() in ("cookie", "set-cookie"):
+        return f"{key}{sep}{MASK}" if "=" in value else match.group(0)
+    if first.lower() in _AUTH_SCHEMES:
+        return f"{key}{sep}{first} {MASK}"
+    # "Authorization: 1 finding(s)" is a check title, not a header.
+    return f"{key}{sep}{MASK}" if _credential_like(first) else match.group(0)
+
+
+def _bare_key_is_a_field(match: re.Match[str], key: str) -> bool:
+    """Is ``key`` in ``key: value`` a field name rather than the end of an object name?
+
+    Finding lines read ``Secret payments/api-token: secret-based token ...``: names use
+    dashes and follow a slash, field names (``password:``, ``client_secret:``, ``apiKey:``)
+    do not, except a few well-known dashed ones.
+    """
+    start = match.start(2)
+    if start and match.string[start - 1] == "/":
+        return False
+    return not re.search(r"[-.]", key) or key.lower() in _DASHED_FIELDS
+
+
 def _key_value(match: re.Match[str]) -> str:
     quote, key, sep, value = match.groups()
     if _harmless(value):
         return match.group(0)
     # ``key=value`` and ``"key": "value"`` are assignments; a bare ``key: value`` may be
-    # prose ("cannot load credentials: Invalid ..."), so it needs a credential-like value.
-    if "=" not in sep and not (quote and sep[:1] in "\"'") and not _credential_like(value):
+    # prose ("cannot load credentials: Invalid ...") or a finding about an object named
+    # like a credential, so it needs a field-like key and a credential-like value.
+    assignment = "=" in sep or (quote and sep[:1] in "\"'")
+    if not assignment and not (_bare_key_is_a_field(match, key) and _credential_like(value)):
         return match.group(0)
     return f"{quote}{key}{sep}{MASK}"
 
@@ -140,9 +181,11 @@ def redact(text: str) -> str:
     for secret in sorted(_KNOWN, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, MASK)
+    if not _TRIGGER.search(text):
+        return text
     text = _PEM_PRIVATE.sub("-----BEGIN PRIVATE KEY----- " + MASK, text)
     text = _PEM_BASE64.sub(_pem_base64, text)
-    text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    text = _AUTH_HEADER.sub(_auth_header, text)
     text = _SCHEME_TOKEN.sub(_scheme_token, text)
     text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}:{MASK}@", text)
     text = _JWT.sub(MASK, text)
