@@ -69,5 +69,28 @@ audit: venv k8s
 	  --evidence-dir=$(OUT)/evidence; rc=$$?; \
 	echo "evidence: $(OUT)/report.html $(OUT)/junit.xml $(OUT)/evidence/ (exit $$rc)"; exit $$rc
 
+# Evidence for an assessor from the local compliant cluster (or KUBECONFIG=...):
+# $(OUT)/report.html, $(OUT)/junit.xml and $(OUT)/evidence/ (results.json, the raw exports
+# judged from, manifest.json with SHA-256). Never replaces a cluster of another profile.
+evidence: venv
+	@set -o pipefail; kc="$${KUBECONFIG:-}"; local_args=""; \
+	if [ -z "$$kc" ]; then \
+	  state=$$HOME/.cache/kubepci/clusters/current.env; \
+	  profile=$$(sed -n 's/^PROFILE=//p' "$$state" 2>/dev/null); \
+	  if [ -z "$$profile" ]; then \
+	    { harness/build-k8s.sh && $(PY) -m harness.cluster_up kind-configs/compliant.yaml; } \
+	      || exit $$?; \
+	  elif [ "$$profile" != compliant ]; then \
+	    echo "make evidence: the local $$profile cluster is up; 'make cluster-down' first," \
+	      "or pass KUBECONFIG=PATH" >&2; exit 2; \
+	  fi; \
+	  kc=$$(sed -n 's/^KUBECONFIG=//p' "$$state"); local_args="--node-root /"; \
+	fi; \
+	mkdir -p $(OUT); rm -f $(OUT)/report.html $(OUT)/junit.xml; \
+	$(VENV)/bin/pytest --pyargs tests_pci -p no:cacheprovider --kubeconfig="$$kc" $$local_args \
+	  -n 2 --html=$(OUT)/report.html --self-contained-html --junitxml=$(OUT)/junit.xml \
+	  --evidence-dir=$(OUT)/evidence; rc=$$?; \
+	echo "evidence: $(OUT)/report.html $(OUT)/junit.xml $(OUT)/evidence/ (exit $$rc)"; exit $$rc
+
 clean:
 	rm -rf $(OUT) .pytest_cache

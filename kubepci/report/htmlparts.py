@@ -20,6 +20,11 @@ MAX_ROWS = 300
 
 STYLE = """
 <style>
+/* The control summary comes first: pytest-html's environment table moves to the end. */
+body { display: flex; flex-direction: column; }
+#environment-header, #environment { order: 1; }
+footer { order: 2; }
+.kp, .kp-check { color: #1a1a1a; }
 .kp h2 { margin: 1.2em 0 .4em; }
 .kp table { border-collapse: collapse; margin: .3em 0 1em; font-size: 13px; }
 .kp th, .kp td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
