@@ -244,3 +244,79 @@ def test_limitations_list_every_reason() -> None:
     not_run = next(entry for entry in limits if entry["kind"] == "not_run")
     assert "key-file-permissions" in not_run["reason"]
     assert "static-token-file" not in not_run["reason"]
+
+
+# ------------------------------------------------------------------ scope
+class _Session:
+    """A ClusterSession stand-in: scope must read only what was collected."""
+
+    def __init__(self, stored: set[str], contacted: list[str]) -> None:
+        from kubepci.access.kubeconfig import Credential, Target
+
+        self.target = Target(
+            "ctx", "/k", "ctx", "https://192.0.2.2:6443", "u", Credential("token", "static")
+        )
+        self._stored = stored
+        self._contacted = contacted
+        self.snapshot = self
+
+    def export(self) -> dict[str, Path]:
+        return {name: Path(f"/store/{name}.json") for name in self._stored}
+
+    def _read(self, name: str, value: Any) -> Any:
+        self._contacted.append(name)
+        return value
+
+    @property
+    def version(self) -> Obj:
+        return self._read("version", {"gitVersion": "v1.35.4", "platform": "linux/amd64"})
+
+    @property
+    def identity(self) -> Obj:
+        return self._read("identity", {"username": "alice", "groups": [], "uid": ""})
+
+    @property
+    def distribution(self) -> Any:
+        from kubepci.analysis.distribution import Distribution
+
+        return self._read("distribution", Distribution("kubeadm", ("annotations",)))
+
+    @property
+    def kube_system_uid(self) -> str:
+        return self._read("uid", "0f0e-uid")
+
+    @property
+    def nodes(self) -> list[Obj]:
+        node = {
+            "metadata": {"name": "vm", "labels": {"node-role.kubernetes.io/control-plane": ""}},
+            "status": {
+                "addresses": [{"type": "InternalIP", "address": "192.0.2.2"}],
+                "nodeInfo": {"kubeletVersion": "v1.35.4"},
+                "conditions": [{"type": "Ready", "status": "True"}],
+            },
+        }
+        return self._read("nodes", [node])
+
+
+def test_scope_of_a_connected_cluster() -> None:
+    from kubepci.report.scope import cluster_scope
+
+    stored = {"version", "identity", "list-pods", "list-namespaces", "list-nodes"}
+    out = cluster_scope(_Session(stored, []))  # type: ignore[arg-type]
+    assert out["server_version"] == "v1.35.4"
+    assert out["identity"]["username"] == "alice"
+    assert out["distribution"]["name"] == "kubeadm"
+    assert out["kube_system_uid"] == "0f0e-uid"
+    assert out["nodes"][0]["roles"] == ["control-plane"]
+    assert out["nodes"][0]["internal_ip"] == "192.0.2.2"
+    assert out["unavailable"] == []
+
+
+def test_scope_never_contacts_a_cluster_for_what_was_not_collected() -> None:
+    from kubepci.report.scope import cluster_scope
+
+    contacted: list[str] = []
+    out = cluster_scope(_Session(set(), contacted))  # type: ignore[arg-type]
+    assert contacted == []
+    assert out["server_version"] == "" and out["nodes"] == []
+    assert len(out["unavailable"]) == 5
