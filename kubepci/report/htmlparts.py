@@ -41,6 +41,7 @@ footer { order: 2; }
 .kp pre, .kp-check pre { white-space: pre-wrap; word-break: break-all; max-height: 30em;
         overflow: auto; background: #fafafa; border: 1px solid #ddd; padding: 4px; margin: 2px 0; }
 .kp-check { font-size: 13px; line-height: 1.4; }
+.kp-check td pre { min-width: 16em; }
 .kp-check table { border-collapse: collapse; margin: .3em 0; }
 .kp-check th, .kp-check td { border: 1px solid #ccc; padding: 2px 5px; text-align: left;
         vertical-align: top; }
