@@ -31,7 +31,16 @@ from harness import (
     oidc_issuer,
 )
 from harness.kubectl import Kubectl
-from harness.layout import ADMIN_CONF, AUDIT_LOG_DIR, BIN, HARNESS, LOGS, REPO, RUN, tool
+from harness.layout import (
+    AUDIT_LOG_DIR,
+    BIN,
+    HARNESS,
+    LOGS,
+    REPO,
+    RUN,
+    SUPER_ADMIN_CONF,
+    tool,
+)
 
 # The compliant profile mounts this file; the runner writes it (the issuer CA is generated
 # per bring-up, so it cannot be committed). Ignored by git; see kind-configs/README.md.
@@ -171,7 +180,7 @@ def _up(config_path: Path) -> Path:
 
     log(f"kubeadm init ({kind.profile}, node {this.name} {this.ip})")
     _kubeadm_init(config_file)
-    admin = Kubectl(ADMIN_CONF)
+    admin = Kubectl(SUPER_ADMIN_CONF)
     # kubeadm's taints: [] keeps the node schedulable; this covers an older kubeadm too.
     admin.run(
         "taint", "nodes", "--all", "node-role.kubernetes.io/control-plane:NoSchedule-", check=False
@@ -184,6 +193,7 @@ def _up(config_path: Path) -> Path:
 
     out_dir = cluster_state.profile_dir(kind.profile)
     admin_copy = identity.copy_admin(out_dir / "admin.kubeconfig")
+    break_glass = identity.copy_admin(out_dir / "super-admin.kubeconfig", SUPER_ADMIN_CONF)
     if uses_issuer:
         kubeconfig = identity.write_auditor_kubeconfig(
             out_dir / "auditor.kubeconfig", f"kubepci-{kind.profile}"
@@ -195,7 +205,9 @@ def _up(config_path: Path) -> Path:
         {
             "PROFILE": kind.profile,
             "KUBECONFIG": str(kubeconfig),
-            "ADMIN_KUBECONFIG": str(admin_copy),
+            # Setup work by the project's tests; on the compliant profile admin.conf no
+            # longer holds cluster-admin, so this is kubeadm's break-glass credential.
+            "ADMIN_KUBECONFIG": str(break_glass),
             "NODE_NAME": this.name,
             "NODE_IP": this.ip,
             "API_SERVER": f"https://{this.ip}:{kubeadm_config.API_PORT}",

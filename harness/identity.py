@@ -25,9 +25,9 @@ AUDITOR_RBAC = REPO / "deploy" / "auditor-rbac.yaml"
 KUBELET_CONFIG_BINDING = HARNESS / "manifests" / "auditor-kubelet-config-binding.yaml"
 
 
-def copy_admin(dest: Path) -> Path:
+def copy_admin(dest: Path, source: Path = ADMIN_CONF) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(ADMIN_CONF, dest)
+    shutil.copy2(source, dest)
     dest.chmod(0o600)
     return dest
 

@@ -48,6 +48,10 @@ def tool(name: str) -> str:
 CONTAINERD_SOCKET = "/run/containerd/containerd.sock"
 CRI_ENDPOINT = f"unix://{CONTAINERD_SOCKET}"
 ADMIN_CONF = Path("/etc/kubernetes/admin.conf")
+# kubeadm's break-glass credential (O=system:masters). The runner does its setup work with
+# it, because the compliant profile retires the kubeadm:cluster-admins binding that
+# admin.conf relies on (a generic admin group, PCI 1.2).
+SUPER_ADMIN_CONF = Path("/etc/kubernetes/super-admin.conf")
 KUBELET_DIR = Path("/var/lib/kubelet")
 CNI_CONF_DIR = Path("/etc/cni/net.d")
 CNI_BIN_DIR = Path("/usr/lib/cni")

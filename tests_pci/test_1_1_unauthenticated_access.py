@@ -255,7 +255,7 @@ def test_etcd_refuses_clients_without_certificates(cluster: Cluster) -> None:
         if probe.status is not None and probe.status < 500:
             findings.append(
                 Finding(
-                    "etcd",
+                    "Etcd",
                     "",
                     urlsplit(probe.url).netloc,
                     f"answered {probe.status} to a client without a certificate",

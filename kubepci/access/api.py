@@ -61,12 +61,31 @@ def describe_status(status: int, body: bytes) -> str:
     return f"{text}: {message[:200]}" if message else text
 
 
+_CAUSES = (
+    ("Connection refused", "connection refused"),
+    ("timed out", "timed out"),
+    ("Name or service not known", "host name not resolved"),
+    ("No route to host", "no route to host"),
+    ("Connection reset", "connection reset"),
+    ("Remote end closed connection", "connection closed by the server"),
+    ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed"),
+)
+
+
 def _one_line(exc: BaseException) -> str:
+    """The cause a person acts on, not urllib3's nested repr."""
     text = str(exc).replace("\n", " ")
-    # urllib3 wraps the real cause; keep the tail that names it.
-    if "Caused by" in text:
-        text = text.split("Caused by", 1)[1].strip(" ()'")
+    for marker, plain in _CAUSES:
+        if marker.lower() in text.lower():
+            return plain
     return text[:240]
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    reason = getattr(exc, "reason", None)
+    return isinstance(exc, urllib3.exceptions.SSLError) or isinstance(
+        reason, urllib3.exceptions.SSLError
+    )
 
 
 def build_client(target: Target) -> k8s.ApiClient:
@@ -164,6 +183,9 @@ class ApiReader:
             except urllib3.exceptions.SSLError as exc:
                 raise ApiUnavailable(f"TLS error: {_one_line(exc)}") from None
             except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if _is_tls_failure(exc):
+                    # A certificate that does not verify will not verify on a retry.
+                    raise ApiUnavailable(f"TLS error: {_one_line(exc)}") from None
                 last = f"unreachable: {_one_line(exc)}"
             else:
                 if status in ok:

@@ -47,8 +47,12 @@ def unanswered(probes: list[ProbeResult]) -> list[ProbeResult]:
     return [p for p in probes if p.status is None]
 
 
+ENDPOINT_KINDS = {"kube-controller-manager": "ControllerManager", "kube-scheduler": "Scheduler"}
+
+
 def component_findings(component: str, probes: list[ProbeResult]) -> list[Finding]:
     """Controller manager / scheduler: content on anything but health paths is a finding."""
+    kind = ENDPOINT_KINDS.get(component, component)
     findings = []
     for probe in probes:
         path = _path(probe.url)
@@ -57,7 +61,7 @@ def component_findings(component: str, probes: list[ProbeResult]) -> list[Findin
         if 200 <= probe.status < 300:
             findings.append(
                 Finding(
-                    component,
+                    kind,
                     "",
                     urlsplit(probe.url).netloc,
                     f"GET {path} without credentials answered {probe.status}",

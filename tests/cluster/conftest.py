@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,3 +71,19 @@ def run_suite(kubeconfig: str, outdir: Path, *extra: str, cwd: Path = REPO) -> S
     ]
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=900)
     return SuiteRun(done.returncode, done.stdout, done.stderr, outdir)
+
+
+def verdicts(run: SuiteRun) -> dict[str, tuple[str, str]]:
+    """check id → (verdict, failure or error message), from the run's JUnit properties."""
+    tree = ET.parse(run.outdir / "junit.xml")
+    out: dict[str, tuple[str, str]] = {}
+    for case in tree.iter("testcase"):
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        message = ""
+        if problem is not None:
+            message = problem.get("message", "") + "\n" + (problem.text or "")
+        out[str(props["check_id"])] = (str(props["verdict"]), message)
+    return out

@@ -6,13 +6,12 @@ the compliant profile must come out clean (exit 0, no failures, no errors).
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from kubepci.catalogue import load
-from tests.cluster.conftest import LocalCluster, SuiteRun, run_suite
+from tests.cluster.conftest import LocalCluster, SuiteRun, run_suite, verdicts
 
 MANUAL_ALWAYS = {"break-glass-custody", "mfa-at-identity-provider"}
 # Everything else passes on the compliant profile and fails on the noncompliant one.
@@ -24,7 +23,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     )
     for check in load().checks
 }
-OBJECT_REF = re.compile(r"^[A-Z][A-Za-z]+ [^\s:]+: ", re.MULTILINE)
+OBJECT_REF = re.compile(r"^[A-Z][A-Za-z]+ \S+: ", re.MULTILINE)
 
 
 @pytest.fixture(scope="module")
@@ -33,22 +32,6 @@ def suite(local_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory)
     return run_suite(
         local_cluster.kubeconfig, tmp_path_factory.mktemp("matrix"), "--node-root", "/", "-q"
     )
-
-
-def verdicts(run: SuiteRun) -> dict[str, tuple[str, str]]:
-    """check id → (verdict, failure message) from the JUnit properties."""
-    tree = ET.parse(run.outdir / "junit.xml")
-    out: dict[str, tuple[str, str]] = {}
-    for case in tree.iter("testcase"):
-        props = {p.get("name"): p.get("value") for p in case.iter("property")}
-        failure = case.find("failure")
-        message = (
-            (failure.get("message", "") + "\n" + (failure.text or ""))
-            if failure is not None
-            else ""
-        )
-        out[str(props["check_id"])] = (str(props["verdict"]), message)
-    return out
 
 
 def test_every_check_ran(suite: SuiteRun) -> None:

@@ -349,3 +349,24 @@ class TestReadOnly:
         api_reader, script, _ = reader([response(201, review)])
         assert api_reader.review(REVIEW_PATHS[0], {"kind": "SelfSubjectReview"}) == review
         assert script.calls == [("POST", f"https://api.example:6443{REVIEW_PATHS[0]}")]
+
+
+class TestTlsFailures:
+    """Regression: a certificate that failed to verify was retried four times and then
+    reported as "unreachable"; it is a TLS error, final on the first attempt."""
+
+    def test_certificate_failure_is_not_retried(self) -> None:
+        cause = urllib3.exceptions.SSLError(
+            "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"
+        )
+        wrapped = urllib3.exceptions.MaxRetryError(None, "/version", cause)  # type: ignore[arg-type]
+        api_reader, script, waits = reader([wrapped, response(200, {})])
+        with pytest.raises(api.ApiUnavailable, match="TLS error: certificate verify failed"):
+            api_reader.get_json("/version")
+        assert len(script.calls) == 1
+        assert waits == []
+
+    def test_refused_connection_is_still_retried(self) -> None:
+        api_reader, script, _ = reader([refused(), response(200, {"ok": True})])
+        assert api_reader.get_json("/version") == {"ok": True}
+        assert len(script.calls) == 2
