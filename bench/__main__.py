@@ -1,0 +1,159 @@
+"""``python -m bench [--sizes "1000 10000"]``: the scale benchmark on the local cluster.
+
+Uses the cluster recorded in ~/.cache/kubepci/clusters/current.env (``make bench``
+brings one up when none is). Populates with the admin kubeconfig, audits with the
+suite's, and always removes the estate, at the start (an aborted earlier run) and at
+the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from kubernetes.client import ApiClient
+
+from bench import auditlog, browser, floor, machine, populate, procs, route, suite, table
+from bench.estate import Estate, parse_sizes
+from bench.kube import api_client, send
+from bench.suite import Auditor
+from harness import cluster_state
+from kubepci.access.snapshot import RESOURCES
+
+HERE = Path(__file__).resolve().parent
+WORK = Path("/tmp/kubepci-bench")
+SSR = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
+
+
+def say(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def whoami(kubeconfig: str) -> str:
+    body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+    _, data = send(api_client(kubeconfig, pool=1), "POST", SSR, body=body)
+    return str(json.loads(data)["status"]["userInfo"]["username"])
+
+
+def auditor(kubeconfig: str) -> Auditor:
+    """The suite's identity, routed over loopback when that works (see bench.route)."""
+    routed = str(route.loopback_kubeconfig(kubeconfig, WORK / "suite.kubeconfig"))
+    try:
+        return Auditor(routed, whoami(routed), route.LOOPBACK)
+    except Exception as exc:  # the server may not listen on or certify loopback
+        say(f"cannot reach the API server over loopback ({exc}); counting by identity only")
+        return Auditor(kubeconfig, whoami(kubeconfig))
+
+
+def measure_floor(who: Auditor) -> tuple[floor.Floor, Counter[str]]:
+    resources = {name: (path, accept) for name, (path, accept) in RESOURCES.items()}
+    start_mark = auditlog.mark()
+    time.sleep(0.05)
+    started = auditlog.utcnow()
+    result = floor.measure(who.kubeconfig, resources)
+    ended = auditlog.utcnow()
+    time.sleep(1.0)
+    counts = auditlog.count_requests(
+        auditlog.lines_since(start_mark), who.username, started, ended, who.source_ip
+    )
+    return result, counts
+
+
+def measure_size(
+    estate: Estate, populated: float, who: Auditor, notes: list[str]
+) -> table.SizeResult:
+    workdir = WORK / f"{estate.pods}"
+    say(f"{estate.label()}: floor")
+    first, floor_requests = measure_floor(who)
+    runs = {}
+    for workers in ("0", "auto"):
+        others = procs.foreign_suite_runs(os.getpid())
+        say(f"{estate.label()}: suite -n {workers}")
+        runs[workers] = suite.run(who, workers, workdir / f"n-{workers}")
+        others += procs.foreign_suite_runs(os.getpid())
+        if others:
+            notes.append(
+                f"- {estate.pods:,} pods, -n {workers}: {len(set(others))} other suite "
+                "process(es) ran on this machine at the same time (timings shared the CPUs)"
+            )
+        say(
+            f"  -n {workers}: {runs[workers].wall:.1f}s, exit {runs[workers].exit_code}, "
+            f"{sum(runs[workers].requests.values())} requests"
+        )
+    second, _ = measure_floor(who)
+    best = min(first, second, key=lambda f: f.wall)
+    say(f"  floor {first.wall:.1f}s / {second.wall:.1f}s (lists {best.listing:.1f}s)")
+    opened = browser.open_report(runs["0"].html_path)
+    return table.SizeResult(
+        estate, populated, best, floor_requests, runs["0"], runs["auto"], opened
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000 10000", help="pod counts (default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args(argv)
+    estates = parse_sizes(args.sizes)
+    state = cluster_state.read()
+    if not state.get("KUBECONFIG"):
+        say("no local cluster is up (make bench brings one up)")
+        return 2
+    kubeconfig, admin_config = state["KUBECONFIG"], state.get("ADMIN_KUBECONFIG", "")
+    admin = api_client(admin_config or kubeconfig, pool=populate.THREADS)
+    shutil.rmtree(WORK, ignore_errors=True)
+    who = auditor(kubeconfig)
+    if not auditlog.readable():
+        say(f"cannot read {auditlog.AUDIT_DIR}/audit.log: request counts will be empty")
+    host = machine.describe(populate.server_version(admin), state.get("PROFILE", ""))
+    say(f"{host.line()}; suite identity {who.username} via {who.kubeconfig}")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    results: list[table.SizeResult] = []
+    notes: list[str] = []
+    started = time.monotonic()
+    failure = ""
+    try:
+        populate.cleanup(admin, say)
+        for estate in estates:
+            say(f"{estate.label()}: populating ({estate.total:,} objects in all)")
+            populated = populate.populate(admin, estate, say)
+            say(f"  populated in {populated.seconds:.0f}s")
+            time.sleep(5)  # let the controllers' follow-up writes settle
+            results.append(measure_size(estate, populated.seconds, who, notes))
+    except Exception as exc:
+        failure = f"{type(exc).__name__}: {exc}"[:500]
+        say(f"FAILED: {failure}")
+    finally:
+        failure = remove_estate(admin, started, notes) or failure
+    notes.append(f"- whole bench: {time.monotonic() - started:.0f}s; outputs under {WORK}")
+    if failure:
+        notes.append(f"- INCOMPLETE: {failure}")
+    if results:
+        text = table.render(results, host, notes)
+        print(text)
+        args.out.write_text(text, encoding="utf-8")
+        say(f"wrote {args.out}")
+    return 1 if failure else 0
+
+
+def remove_estate(admin: ApiClient, started: float, notes: list[str]) -> str:
+    say(f"removing the estate (ran {time.monotonic() - started:.0f}s so far)")
+    try:
+        seconds = populate.cleanup(admin, say)
+    except Exception as exc:
+        say(f"cleanup FAILED: {exc}; delete the kubepci-bench-* namespaces by hand")
+        return f"cleanup failed: {exc}"[:500]
+    say(f"  removed in {seconds:.0f}s")
+    notes.append(f"- estate removed in {seconds:.0f}s (not counted)")
+    return ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""The results table, the targets and the details, as Markdown (pure: no I/O)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from bench import auditlog
+from bench.browser import Opened
+from bench.estate import Estate
+from bench.floor import Floor
+from bench.machine import Machine
+from bench.phases import PHASES
+from bench.suite import SuiteRun
+
+MB = 1_000_000
+RSS_LIMIT_MB = 400
+HTML_LIMIT_MB = 10
+OPEN_LIMIT_S = 5.0
+WALL_FACTOR = 1.5
+
+
+@dataclass
+class SizeResult:
+    estate: Estate
+    populate_seconds: float
+    floor: Floor
+    floor_requests: Counter[str]
+    serial: SuiteRun
+    parallel: SuiteRun
+    opened: Opened
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    measured: str
+    met: bool
+
+
+def mb(value: int | None, scale: int = MB) -> str:
+    return "—" if value is None else f"{value / scale:.1f}"
+
+
+def rss_mb(kib: int) -> str:
+    return f"{kib * 1024 / MB:.0f}"
+
+
+def secs(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def requests_cell(counts: Counter[str]) -> str:
+    total = sum(counts.values())
+    return f"{total} ({auditlog.list_pages(counts)} list + {total - auditlog.list_pages(counts)})"
+
+
+def wall_budget(result: SizeResult) -> float:
+    return WALL_FACTOR * result.floor.wall + result.serial.probe_seconds
+
+
+def main_table(results: list[SizeResult]) -> list[str]:
+    lines = [
+        "| estate | objects | floor s (lists s) | suite -n 0 s | ratio | probes s "
+        "| budget s | suite -n auto s | requests floor | requests -n 0 | requests -n auto "
+        "| RSS -n 0 MB | RSS -n auto MB | HTML MB | results.json MB | evidence MB "
+        "| Chromium s |",
+        "|" + "---|" * 17,
+    ]
+    for r in results:
+        ratio = r.serial.wall / r.floor.wall if r.floor.wall else 0.0
+        cells = [
+            r.estate.label(),
+            f"{r.estate.total:,}",
+            f"{r.floor.wall:.1f} ({r.floor.listing:.1f})",
+            secs(r.serial.wall),
+            f"{ratio:.2f}",
+            secs(r.serial.probe_seconds),
+            secs(wall_budget(r)),
+            secs(r.parallel.wall),
+            requests_cell(r.floor_requests),
+            requests_cell(r.serial.requests),
+            requests_cell(r.parallel.requests),
+            rss_mb(r.serial.memory.sum_of_peaks),
+            rss_mb(r.parallel.memory.sum_of_peaks),
+            mb(r.serial.html_bytes),
+            mb(r.serial.results_bytes),
+            mb(r.serial.evidence_bytes),
+            secs(r.opened.seconds),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def requests_constant(results: list[SizeResult]) -> tuple[bool, str]:
+    """Non-list requests identical at every size, and list requests = the floor's pages."""
+    shapes = [auditlog.per_object(run.requests) for r in results for run in (r.serial, r.parallel)]
+    distinct = {tuple(sorted(c.items())) for c in shapes}
+    pages_match = all(
+        auditlog.list_pages(run.requests) == r.floor.total_pages
+        for r in results
+        for run in (r.serial, r.parallel)
+    )
+    top = results[-1]
+    text = (
+        f"{sum(auditlog.per_object(top.serial.requests).values())} non-list requests at every "
+        f"size; {auditlog.list_pages(top.serial.requests)} list pages vs the floor's "
+        f"{top.floor.total_pages}"
+    )
+    if len(distinct) > 1:
+        text = "non-list requests differ between sizes or runs (see the breakdown)"
+    return len(distinct) == 1 and pages_match, text
+
+
+def targets(results: list[SizeResult]) -> list[Target]:
+    top = results[-1]
+    budget = wall_budget(top)
+    constant, constant_text = requests_constant(results)
+    serial_mb = top.serial.memory.sum_of_peaks * 1024 / MB
+    parallel_mb = top.parallel.memory.sum_of_peaks * 1024 / MB
+    opened = top.opened.seconds
+    return [
+        Target(
+            f"suite -n 0 ≤ {WALL_FACTOR} x floor + probes",
+            f"{top.serial.wall:.1f}s vs {budget:.1f}s "
+            f"({WALL_FACTOR} x {top.floor.wall:.1f}s + {top.serial.probe_seconds:.1f}s)",
+            top.serial.wall <= budget,
+        ),
+        Target("API requests independent of object count", constant_text, constant),
+        Target(
+            f"peak RSS -n 0 ≤ {RSS_LIMIT_MB} MB", f"{serial_mb:.0f} MB", serial_mb <= RSS_LIMIT_MB
+        ),
+        Target(
+            f"peak RSS -n auto (sum of per-process peaks) ≤ {RSS_LIMIT_MB} MB",
+            f"{parallel_mb:.0f} MB",
+            parallel_mb <= RSS_LIMIT_MB,
+        ),
+        Target(
+            f"HTML report ≤ {HTML_LIMIT_MB} MB",
+            f"{top.serial.html_bytes / MB:.1f} MB",
+            top.serial.html_bytes <= HTML_LIMIT_MB * MB,
+        ),
+        Target(
+            f"HTML opens in headless Chromium < {OPEN_LIMIT_S:.0f}s",
+            f"{opened:.1f}s" if opened is not None else top.opened.note,
+            opened is not None and opened < OPEN_LIMIT_S,
+        ),
+        Target(
+            "-n auto not slower than -n 0",
+            f"{top.parallel.wall:.1f}s vs {top.serial.wall:.1f}s",
+            top.parallel.wall <= top.serial.wall,
+        ),
+    ]
+
+
+def target_lines(results: list[SizeResult]) -> list[str]:
+    lines = [
+        f"Targets, on the largest estate ({results[-1].estate.label()}):",
+        "",
+        "| target | measured | |",
+        "|---|---|---|",
+    ]
+    for t in targets(results):
+        lines.append(f"| {t.name} | {t.measured} | {'met' if t.met else '**MISSED**'} |")
+    return lines
+
+
+def breakdown(results: list[SizeResult]) -> list[str]:
+    """Requests by verb and resource: floor, -n 0 and -n auto at each size."""
+    keys = sorted(
+        {
+            k
+            for r in results
+            for c in (r.floor_requests, r.serial.requests, r.parallel.requests)
+            for k in c
+        }
+    )
+    header = (
+        "| request | "
+        + " | ".join(f"{r.estate.pods:,}: floor / -n 0 / -n auto" for r in results)
+        + " |"
+    )
+    lines = [header, "|" + "---|" * (len(results) + 1)]
+    for key in keys:
+        cells = [
+            f"{r.floor_requests[key]} / {r.serial.requests[key]} / {r.parallel.requests[key]}"
+            for r in results
+        ]
+        lines.append(f"| `{key}` | " + " | ".join(cells) + " |")
+    return lines
+
+
+def check_growth(results: list[SizeResult], top: int = 10) -> list[str]:
+    """The slowest checks (-n 0, JUnit times) at each size: where time grows."""
+    last = results[-1].serial.check_seconds
+    names = sorted(last, key=lambda n: last[n], reverse=True)[:top]
+    lines = [
+        "| check (-n 0) | " + " | ".join(f"{r.estate.pods:,} pods s" for r in results) + " |",
+        "|" + "---|" * (len(results) + 1),
+    ]
+    for name in names:
+        cells = [f"{r.serial.check_seconds.get(name, 0.0):.2f}" for r in results]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def phase_lines(results: list[SizeResult]) -> list[str]:
+    """Where each run's wall time goes (controller-side stamps from bench.phases)."""
+    names = [name for name, _, _ in PHASES]
+    lines = [
+        "| run | " + " | ".join(f"{n} s" for n in names) + " | suite's lists s | floor lists s |",
+        "|" + "---|" * (len(names) + 3),
+    ]
+    for r in results:
+        for run in (r.serial, r.parallel):
+            cells = [secs(run.phases.get(n)) for n in names]
+            cells += [secs(run.list_seconds), secs(r.floor.listing)]
+            lines.append(
+                f"| {r.estate.pods:,} pods, -n {run.workers} | " + " | ".join(cells) + " |"
+            )
+    return lines
+
+
+def memory_lines(results: list[SizeResult]) -> list[str]:
+    lines = []
+    for r in results:
+        for run in (r.serial, r.parallel):
+            top = ", ".join(f"{name} {rss_mb(kib)}" for name, kib in run.memory.top())
+            lines.append(
+                f"- {r.estate.pods:,} pods, -n {run.workers}: sum of peaks "
+                f"{rss_mb(run.memory.sum_of_peaks)} MB, largest concurrent "
+                f"{rss_mb(run.memory.concurrent)} MB; per process (MB): {top}"
+            )
+    return lines
+
+
+def run_notes(results: list[SizeResult]) -> list[str]:
+    lines = []
+    for r in results:
+        outcomes = ", ".join(f"{n} {v}" for v, n in sorted(r.serial.outcomes.items()))
+        lines.append(
+            f"- {r.estate.pods:,} pods: populated in {r.populate_seconds:.0f}s (not counted); "
+            f"exit codes -n 0 {r.serial.exit_code}, -n auto {r.parallel.exit_code}; "
+            f"verdicts {outcomes or '—'}; floor items "
+            + ", ".join(f"{k} {v}" for k, v in r.floor.items.items())
+        )
+        if r.serial.results_bytes is None:
+            lines.append("  - `--evidence-dir` wrote no results.json in this run")
+        if r.opened.note:
+            lines.append(f"  - Chromium: {r.opened.note}")
+    return lines
+
+
+def render(results: list[SizeResult], machine: Machine, notes: list[str]) -> str:
+    lines = [
+        "# kubepci scale benchmark",
+        "",
+        f"Measured {machine.line()}.",
+        "",
+        "`make bench` (SIZES=pod counts; other kinds scale in the full estate's proportion). "
+        "floor = a separate process listing each resource the suite reads once, paginated "
+        "(limit 500), with the official kubernetes client (lists s = the lists alone). "
+        "budget = 1.5 x floor + probes (JUnit time of the network-probe checks in the "
+        "-n 0 run). requests = the suite identity's ResponseComplete events in the API "
+        "server's audit log during the run (lists + everything else). RSS = sum of every "
+        "process's peak in the suite's process tree (the xdist workers' peaks add up). "
+        "MB = 10^6 bytes.",
+        "",
+        *main_table(results),
+        "",
+        *target_lines(results),
+        "",
+        "## Requests by verb and resource",
+        "",
+        *breakdown(results),
+        "",
+        "## Where the time goes",
+        "",
+        *phase_lines(results),
+        "",
+        "## Slowest checks",
+        "",
+        *check_growth(results),
+        "",
+        "## Memory",
+        "",
+        *memory_lines(results),
+        "",
+        "## Runs",
+        "",
+        *run_notes(results),
+        *notes,
+        "",
+    ]
+    return "\n".join(lines)
