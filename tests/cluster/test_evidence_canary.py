@@ -89,7 +89,7 @@ def canary_run(local_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFac
 
 
 def test_the_suite_ran(canary_run: SuiteRun) -> None:
-    assert canary_run.returncode in (0, 1), canary_run.stdout[-3000:] + canary_run.stderr[-2000:]
+    assert canary_run.returncode in (0, 1, 2), canary_run.stdout[-3000:] + canary_run.stderr[-2000:]
     assert (canary_run.outdir / "report.html").stat().st_size > 0
     assert (canary_run.outdir / "evidence" / "manifest.json").is_file()
 
