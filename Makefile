@@ -58,39 +58,27 @@ cluster-tests: venv k8s deps
 
 test: lint unit cluster-tests
 
-# The main job: audit the local compliant cluster (or KUBECONFIG=...) and keep evidence.
-audit: venv k8s
-	@set -o pipefail; if [ -z "$$KUBECONFIG" ]; then \
-	  $(PY) -m harness.cluster_up $(CONFIG) | tee /dev/stderr | tail -n 1 > $(OUT).env; \
-	  . ./$(OUT).env; rm -f $(OUT).env; fi; \
-	mkdir -p $(OUT); \
-	$(VENV)/bin/kubepci --kubeconfig "$$KUBECONFIG" -n auto \
+# The main job: audit the local compliant cluster (brought up, or reused if it is already
+# the one up) and keep the evidence for an assessor: $(OUT)/report.html, $(OUT)/junit.xml
+# and $(OUT)/evidence/ (results.json, the raw exports judged from, manifest.json with
+# SHA-256). With KUBECONFIG=PATH it audits that cluster instead.
+audit: venv
+	@set -o pipefail; kc="$${KUBECONFIG:-}"; local_args=""; \
+	if [ -z "$$kc" ]; then \
+	  state=$$HOME/.cache/kubepci/clusters/current.env; \
+	  if [ "$$(sed -n 's/^PROFILE=//p' "$$state" 2>/dev/null)" != compliant ]; then \
+	    { harness/build-k8s.sh >/dev/null && \
+	      $(PY) -m harness.cluster_up kind-configs/compliant.yaml; } || exit $$?; \
+	  fi; \
+	  kc=$$(sed -n 's/^KUBECONFIG=//p' "$$state"); local_args="--node-root /"; \
+	fi; \
+	mkdir -p $(OUT); rm -rf $(OUT)/report.html $(OUT)/junit.xml $(OUT)/evidence; \
+	$(VENV)/bin/kubepci -p no:cacheprovider --kubeconfig="$$kc" $$local_args -n auto \
 	  --html=$(OUT)/report.html --self-contained-html --junitxml=$(OUT)/junit.xml \
 	  --evidence-dir=$(OUT)/evidence; rc=$$?; \
 	echo "evidence: $(OUT)/report.html $(OUT)/junit.xml $(OUT)/evidence/ (exit $$rc)"; exit $$rc
 
-# Evidence for an assessor from the local compliant cluster (or KUBECONFIG=...):
-# $(OUT)/report.html, $(OUT)/junit.xml and $(OUT)/evidence/ (results.json, the raw exports
-# judged from, manifest.json with SHA-256). Never replaces a cluster of another profile.
-evidence: venv
-	@set -o pipefail; kc="$${KUBECONFIG:-}"; local_args=""; \
-	if [ -z "$$kc" ]; then \
-	  state=$$HOME/.cache/kubepci/clusters/current.env; \
-	  profile=$$(sed -n 's/^PROFILE=//p' "$$state" 2>/dev/null); \
-	  if [ -z "$$profile" ]; then \
-	    { harness/build-k8s.sh && $(PY) -m harness.cluster_up kind-configs/compliant.yaml; } \
-	      || exit $$?; \
-	  elif [ "$$profile" != compliant ]; then \
-	    echo "make evidence: the local $$profile cluster is up; 'make cluster-down' first," \
-	      "or pass KUBECONFIG=PATH" >&2; exit 2; \
-	  fi; \
-	  kc=$$(sed -n 's/^KUBECONFIG=//p' "$$state"); local_args="--node-root /"; \
-	fi; \
-	mkdir -p $(OUT); rm -f $(OUT)/report.html $(OUT)/junit.xml; \
-	$(VENV)/bin/pytest --pyargs tests_pci -p no:cacheprovider --kubeconfig="$$kc" $$local_args \
-	  -n 2 --html=$(OUT)/report.html --self-contained-html --junitxml=$(OUT)/junit.xml \
-	  --evidence-dir=$(OUT)/evidence; rc=$$?; \
-	echo "evidence: $(OUT)/report.html $(OUT)/junit.xml $(OUT)/evidence/ (exit $$rc)"; exit $$rc
+evidence: audit
 
 # Scale benchmark against the local cluster (the compliant one is brought up if none is):
 # SIZES="1000 10000" pod counts, other kinds in proportion; writes bench/RESULTS.md.
