@@ -84,13 +84,26 @@ class SharedStore:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
 
+    def _path(self, name: str) -> Path:
+        return self.directory / f"{name}.json"
+
+    def ensure(self, name: str, compute: Callable[[], Any]) -> Any | None:
+        """Make sure the document exists; return it only if this process computed it."""
+        path = self._path(name)
+        if path.exists():
+            return None
+        with FileLock(str(self.directory / f"{name}.lock")):
+            if path.exists():
+                return None
+            document = compute()
+            _write_atomic(path, document)
+            return document
+
     def get_or_compute(self, name: str, compute: Callable[[], Any]) -> Any:
-        path = self.directory / f"{name}.json"
-        if not path.exists():
-            with FileLock(str(self.directory / f"{name}.lock")):
-                if not path.exists():
-                    _write_atomic(path, compute())
-        with path.open(encoding="utf-8") as handle:
+        computed = self.ensure(name, compute)
+        if computed is not None:
+            return computed  # no need to parse back what was just written
+        with self._path(name).open(encoding="utf-8") as handle:
             return json.load(handle)
 
 
@@ -141,8 +154,10 @@ class Snapshot:
         return listing.items
 
     def prefetch(self, resources: list[str] | None = None) -> None:
+        """List every resource into the shared store without keeping it in this process:
+        under pytest-xdist the controller only fetches; the workers judge."""
         for resource in resources or list(RESOURCES):
-            self.listing(resource)
+            self.store.ensure(f"list-{resource}", lambda r=resource: self._list(r))
 
     # Named accessors keep checks readable: ``cluster.snapshot.pods``.
     @property

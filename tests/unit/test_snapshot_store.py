@@ -1,0 +1,44 @@
+"""The shared evidence store: computed once across processes, never parsed back needlessly,
+and prefetch leaves nothing in the prefetching process's memory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kubepci.access.snapshot import SharedStore, Snapshot
+
+
+def test_computed_once_and_returned_without_reparsing(tmp_path: Path) -> None:
+    store = SharedStore(tmp_path)
+    calls: list[int] = []
+
+    def compute() -> dict[str, int]:
+        calls.append(1)
+        return {"n": len(calls)}
+
+    first = store.get_or_compute("thing", compute)
+    (tmp_path / "thing.json").write_text(json.dumps({"n": 99}))  # what another process sees
+    second = store.get_or_compute("thing", compute)
+    assert first == {"n": 1}
+    assert second == {"n": 99}
+    assert calls == [1]
+
+
+def test_ensure_returns_only_what_it_computed(tmp_path: Path) -> None:
+    store = SharedStore(tmp_path)
+    assert store.ensure("x", lambda: {"a": 1}) == {"a": 1}
+    assert store.ensure("x", lambda: {"a": 2}) is None
+    assert json.loads((tmp_path / "x.json").read_text()) == {"a": 1}
+
+
+def test_prefetch_keeps_nothing_in_memory(tmp_path: Path) -> None:
+    class Reader:
+        def list_pages(self, path: str, accept: str) -> list[dict]:
+            return [{"items": [{"metadata": {"name": "n1"}}]}]
+
+    snapshot = Snapshot(lambda: Reader(), SharedStore(tmp_path))  # type: ignore[arg-type,return-value]
+    snapshot.prefetch(["namespaces"])
+    assert snapshot._listings == {}
+    assert (tmp_path / "list-namespaces.json").exists()
+    assert [n["metadata"]["name"] for n in snapshot.namespaces] == ["n1"]
