@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -98,6 +99,7 @@ def forget_secrets() -> None:
     _KNOWN.clear()
 
 
+@functools.lru_cache(maxsize=8192)  # called for every key of every exported object
 def is_secret_key(name: str) -> bool:
     """Does a field or option name say its value is a credential?
 
