@@ -8,6 +8,7 @@ no kubeconfig.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -117,6 +118,23 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_configure_node(node: Any) -> None:
     """pytest-xdist: every worker shares the controller's evidence store."""
     node.workerinput["kubepci_store"] = str(node.config.stash[STORE])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` for an audit: one worker per cluster, none for a single cluster.
+
+    A cluster's evidence is read once and its checks are light, so one cluster gains
+    nothing from workers but their start-up cost and a second parse of the snapshot
+    (measured: bench/RESULTS.md); several clusters are audited side by side.
+    """
+    if not _audit_requested(config):
+        return None
+    try:
+        count = len(resolve_targets(config.option.kubeconfig, config.option.context))
+    except KubeconfigError:
+        return None  # reported properly at session start
+    return min(count, os.cpu_count() or 1) if count > 1 else 0
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -1,0 +1,59 @@
+"""``-n auto`` for an audit: no workers for one cluster, one per cluster otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import yaml
+
+from kubepci.plugin import pytest_xdist_auto_num_workers
+
+
+def kubeconfig(path: Path, *contexts: str) -> str:
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:6443"}}],
+                "users": [{"name": "u", "user": {"token": "x"}}],
+                "contexts": [
+                    {"name": n, "context": {"cluster": "c", "user": "u"}} for n in contexts
+                ],
+                "current-context": contexts[0],
+            }
+        )
+    )
+    return str(path)
+
+
+def config(kubeconfigs: list[str], contexts: list[str] = (), args: list[str] = ()) -> object:
+    option = SimpleNamespace(kubeconfig=kubeconfigs, context=list(contexts))
+    return SimpleNamespace(option=option, args=list(args))
+
+
+def test_one_cluster_runs_in_process(tmp_path: Path) -> None:
+    path = kubeconfig(tmp_path / "a", "prod")
+    assert pytest_xdist_auto_num_workers(config([path])) == 0
+
+
+def test_several_clusters_get_a_worker_each(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    path = kubeconfig(tmp_path / "a", "prod", "stage", "dev")
+    chosen = config([path], contexts=["prod", "stage", "dev"])
+    assert pytest_xdist_auto_num_workers(chosen) == 3
+
+
+def test_capped_by_cpus(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    path = kubeconfig(tmp_path / "a", "prod", "stage", "dev")
+    assert pytest_xdist_auto_num_workers(config([path], ["prod", "stage", "dev"])) == 2
+
+
+def test_not_an_audit_leaves_xdist_alone() -> None:
+    assert pytest_xdist_auto_num_workers(config([], args=["tests/unit"])) is None
+
+
+def test_bad_kubeconfig_is_left_to_session_start(tmp_path: Path) -> None:
+    assert pytest_xdist_auto_num_workers(config([str(tmp_path / "missing")])) is None
