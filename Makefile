@@ -81,12 +81,12 @@ audit: venv
 evidence: audit
 
 # Scale benchmark against the local cluster (the compliant one is brought up if none is):
-# SIZES="1000 10000" pod counts, other kinds in proportion; writes bench/RESULTS.md.
+# SIZES="1000 5000 10000" pod counts, other kinds in proportion; writes bench/RESULTS.md.
 bench: venv deps
 	@$(PY) -c 'import sys; from harness import cluster_state; \
 	  sys.exit(0 if cluster_state.read().get("KUBECONFIG") else 1)' || \
 	  { $(MAKE) --no-print-directory k8s && $(PY) -m harness.cluster_up kind-configs/compliant.yaml; }
-	$(PY) -m bench --sizes "$(or $(SIZES),1000 10000)"
+	$(PY) -m bench --sizes "$(or $(SIZES),1000 5000 10000)"
 
 clean:
 	rm -rf $(OUT) .pytest_cache

@@ -29,6 +29,7 @@ from kubepci.access.snapshot import RESOURCES
 
 HERE = Path(__file__).resolve().parent
 WORK = Path("/tmp/kubepci-bench")
+DEFAULT_SIZES = "1000 5000 10000"
 SSR = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
 
 
@@ -66,8 +67,17 @@ def measure_floor(who: Auditor) -> tuple[floor.Floor, Counter[str]]:
     return result, counts
 
 
+def best_of(who: Auditor, workers: str, workdir: Path, repeats: int) -> suite.SuiteRun:
+    """The fastest of ``repeats`` runs (the least disturbed by the shared machine), with
+    the largest memory figure any of them reached."""
+    runs = [suite.run(who, workers, workdir / f"n-{workers}-{i}") for i in range(repeats)]
+    best = min(runs, key=lambda r: r.wall)
+    best.memory = max(runs, key=lambda r: r.memory.sum_of_peaks).memory
+    return best
+
+
 def measure_size(
-    estate: Estate, populated: float, who: Auditor, notes: list[str]
+    estate: Estate, populated: float, who: Auditor, notes: list[str], repeats: int
 ) -> table.SizeResult:
     workdir = WORK / f"{estate.pods}"
     say(f"{estate.label()}: floor")
@@ -75,8 +85,8 @@ def measure_size(
     runs = {}
     for workers in ("0", "auto"):
         others = procs.foreign_suite_runs(os.getpid())
-        say(f"{estate.label()}: suite -n {workers}")
-        runs[workers] = suite.run(who, workers, workdir / f"n-{workers}")
+        say(f"{estate.label()}: suite -n {workers} (best of {repeats})")
+        runs[workers] = best_of(who, workers, workdir, repeats)
         others += procs.foreign_suite_runs(os.getpid())
         if others:
             notes.append(
@@ -98,7 +108,10 @@ def measure_size(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000 10000", help="pod counts (default: %(default)s)")
+    parser.add_argument("--sizes", default=DEFAULT_SIZES, help="pod counts (default: %(default)s)")
+    parser.add_argument(
+        "--repeats", type=int, default=2, help="suite runs per mode; the fastest is kept"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
     estates = parse_sizes(args.sizes)
@@ -126,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             populated = populate.populate(admin, estate, say)
             say(f"  populated in {populated.seconds:.0f}s")
             time.sleep(5)  # let the controllers' follow-up writes settle
-            results.append(measure_size(estate, populated.seconds, who, notes))
+            results.append(measure_size(estate, populated.seconds, who, notes, args.repeats))
     except Exception as exc:
         failure = f"{type(exc).__name__}: {exc}"[:500]
         say(f"FAILED: {failure}")

@@ -57,6 +57,7 @@ class TreePeak:
     root: int = 0
     peaks: dict[int, int] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
+    pytest: set[int] = field(default_factory=set)  # the controller and xdist workers
     concurrent: int = 0  # the largest sum of VmRSS seen in one sample
 
     def sample(self, root: int) -> None:
@@ -67,7 +68,10 @@ class TreePeak:
                 continue
             hwm, rss = _kib(status.get("VmHWM", "")), _kib(status.get("VmRSS", ""))
             self.peaks[pid] = max(self.peaks.get(pid, 0), hwm, rss)
-            self.names.setdefault(pid, status.get("Name", "?").strip())
+            if pid not in self.names:
+                self.names[pid] = status.get("Name", "?").strip()
+                if pid == self.root or is_xdist_worker(pid):
+                    self.pytest.add(pid)
             total += rss
         self.concurrent = max(self.concurrent, total)
 
@@ -76,12 +80,30 @@ class TreePeak:
         return sum(self.peaks.values())
 
     @property
+    def pytest_sum_of_peaks(self) -> int:
+        """The controller's and workers' peaks only (without credential plugins)."""
+        return sum(kib for pid, kib in self.peaks.items() if pid in self.pytest)
+
+    @property
     def largest(self) -> int:
         return max(self.peaks.values(), default=0)
 
     def top(self, n: int = 6) -> list[tuple[str, int]]:
         ranked = sorted(self.peaks.items(), key=lambda kv: kv[1], reverse=True)[:n]
-        return [(f"{self.names.get(pid, '?')}[{pid}]", kib) for pid, kib in ranked]
+        return [(f"{self.role(pid)}[{pid}]", kib) for pid, kib in ranked]
+
+    def role(self, pid: int) -> str:
+        if pid == self.root:
+            return "controller"
+        return "xdist worker" if pid in self.pytest else self.names.get(pid, "?")
+
+
+def is_xdist_worker(pid: int) -> bool:
+    """execnet starts each worker as ``python -c "import sys;exec(eval(sys.stdin...))"``."""
+    try:
+        return b"sys.stdin.readline" in (PROC / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 class Sampler(threading.Thread):

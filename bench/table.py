@@ -63,7 +63,7 @@ def main_table(results: list[SizeResult]) -> list[str]:
     lines = [
         "| estate | objects | floor s (lists s) | suite -n 0 s | ratio | probes s "
         "| budget s | suite -n auto s | requests floor | requests -n 0 | requests -n auto "
-        "| RSS -n 0 MB | RSS -n auto MB | HTML MB | results.json MB | evidence MB "
+        "| RSS -n 0 MB | RSS -n auto MB (pytest only) | HTML MB | results.json MB | evidence MB "
         "| Chromium s |",
         "|" + "---|" * 17,
     ]
@@ -82,7 +82,8 @@ def main_table(results: list[SizeResult]) -> list[str]:
             requests_cell(r.serial.requests),
             requests_cell(r.parallel.requests),
             rss_mb(r.serial.memory.sum_of_peaks),
-            rss_mb(r.parallel.memory.sum_of_peaks),
+            f"{rss_mb(r.parallel.memory.sum_of_peaks)} "
+            f"({rss_mb(r.parallel.memory.pytest_sum_of_peaks)})",
             mb(r.serial.html_bytes),
             mb(r.serial.results_bytes),
             mb(r.serial.evidence_bytes),
@@ -118,6 +119,7 @@ def targets(results: list[SizeResult]) -> list[Target]:
     constant, constant_text = requests_constant(results)
     serial_mb = top.serial.memory.sum_of_peaks * 1024 / MB
     parallel_mb = top.parallel.memory.sum_of_peaks * 1024 / MB
+    pytest_mb = top.parallel.memory.pytest_sum_of_peaks * 1024 / MB
     opened = top.opened.seconds
     return [
         Target(
@@ -132,7 +134,7 @@ def targets(results: list[SizeResult]) -> list[Target]:
         ),
         Target(
             f"peak RSS -n auto (sum of per-process peaks) ≤ {RSS_LIMIT_MB} MB",
-            f"{parallel_mb:.0f} MB",
+            f"{parallel_mb:.0f} MB ({pytest_mb:.0f} MB without credential-plugin processes)",
             parallel_mb <= RSS_LIMIT_MB,
         ),
         Target(
@@ -228,7 +230,8 @@ def memory_lines(results: list[SizeResult]) -> list[str]:
             top = ", ".join(f"{name} {rss_mb(kib)}" for name, kib in run.memory.top())
             lines.append(
                 f"- {r.estate.pods:,} pods, -n {run.workers}: sum of peaks "
-                f"{rss_mb(run.memory.sum_of_peaks)} MB, largest concurrent "
+                f"{rss_mb(run.memory.sum_of_peaks)} MB (controller + workers "
+                f"{rss_mb(run.memory.pytest_sum_of_peaks)} MB), largest concurrent "
                 f"{rss_mb(run.memory.concurrent)} MB; per process (MB): {top}"
             )
     return lines
@@ -260,10 +263,14 @@ def render(results: list[SizeResult], machine: Machine, notes: list[str]) -> str
         "`make bench` (SIZES=pod counts; other kinds scale in the full estate's proportion). "
         "floor = a separate process listing each resource the suite reads once, paginated "
         "(limit 500), with the official kubernetes client (lists s = the lists alone). "
+        "Floors and suite runs are each the fastest of their repeats (--repeats, default 2; "
+        "the machine is shared); "
+        "memory is the largest any repeat reached. "
         "budget = 1.5 x floor + probes (JUnit time of the network-probe checks in the "
         "-n 0 run). requests = the suite identity's ResponseComplete events in the API "
         "server's audit log during the run (lists + everything else). RSS = sum of every "
-        "process's peak in the suite's process tree (the xdist workers' peaks add up). "
+        "process's peak in the suite's process tree (the xdist workers' peaks add up; the "
+        "figure in brackets leaves out the kubeconfig's credential-plugin processes). "
         "MB = 10^6 bytes.",
         "",
         *main_table(results),

@@ -21,6 +21,7 @@ def memory(*peaks_mb: int) -> procs.TreePeak:
     for pid, mb in enumerate(peaks_mb, start=100):
         peak.peaks[pid] = mb * 1000 * 1000 // 1024
         peak.names[pid] = "python"
+    peak.pytest = set(peak.peaks)
     peak.concurrent = sum(peak.peaks.values())
     return peak
 
@@ -100,7 +101,16 @@ def test_rss_of_n_auto_is_the_sum_of_every_process_peak() -> None:
     heavy = suite_run("auto", wall=9.0, rss=(150, 150, 150))
     targets = {t.name: t for t in table.targets([size(parallel=heavy)])}
     rss = next(t for name, t in targets.items() if name.startswith("peak RSS -n auto"))
-    assert rss.measured == "450 MB" and not rss.met
+    assert rss.measured.startswith("450 MB (450 MB without") and not rss.met
+
+
+def test_credential_plugins_count_in_the_tree_but_are_shown_apart() -> None:
+    run = suite_run("auto", wall=9.0, rss=(100, 120, 120, 40))
+    run.memory.pytest.discard(103)  # the fourth process: a credential plugin
+    result = size(parallel=run)
+    rss = next(t for t in table.targets([result]) if t.name.startswith("peak RSS -n auto"))
+    assert rss.measured == "380 MB (340 MB without credential-plugin processes)" and rss.met
+    assert "380 (340)" in table.render([result], MACHINE, [])
 
 
 def test_html_browser_and_parallel_targets() -> None:
