@@ -120,7 +120,9 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput["kubepci_store"] = str(node.config.stash[STORE])
 
 
-@pytest.hookimpl(optionalhook=True)
+# tryfirst: xdist's own implementation answers too, and without it which one pluggy asks
+# first depends on the order the plugins' entry points happen to be loaded in.
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto`` for an audit: one worker per cluster, none for a single cluster.
 
