@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import pytest
 
 from kubepci.access.cluster import ClusterSession
+from kubepci.access.kubeconfig import Credential
 from kubepci.access.probes import ProbeResult
 from kubepci.analysis.flags import ComponentFlags
 from kubepci.catalogue import Check
@@ -94,6 +95,21 @@ class Cluster:
             f"no {component} pod in kube-system, so its flags cannot be read "
             f"(distribution: {distribution.name}); the control plane may run outside pods"
         )
+
+    def interactive_credential(self) -> Credential:
+        """The kubeconfig credential of the person running the audit.
+
+        A ServiceAccount (a nightly job) is a non-interactive identity: checks about a
+        person's own credential do not apply to it.
+        """
+        if self.session.is_service_account:
+            raise NotApplicable(
+                f"running as {self.identity['username']}, a non-interactive ServiceAccount; "
+                "its credential is a revocable TokenRequest token"
+            )
+        credential = self.target.credential
+        self.evidence("Kubeconfig user credential (type only)", credential.to_json(), "objects")
+        return credential
 
     def evidence(self, title: str, content: Any, kind: str = "text") -> None:
         self.result.evidence.append(Evidence(title, content, kind))

@@ -12,6 +12,7 @@ from kubepci.analysis.flags import (
     etcd_client_auth_gap,
     extra_always_allow_paths,
 )
+from kubepci.analysis.rbac import binding_findings
 from kubepci.facade import Cluster
 from kubepci.verdict import EvidenceUnavailable, Finding
 
@@ -65,14 +66,10 @@ def test_rbac_grants_nothing_to_anonymous(cluster: Cluster) -> None:
     system:unauthenticated more than the health and version paths."""
     grants = anonymous.anonymous_grants(cluster.rbac)
     cluster.evidence("Grants to anonymous callers", [g.path() for g in grants], "rbac")
-    findings = []
-    for grant in grants:
-        why = anonymous.excessive_anonymous_grant(grant)
-        if why:
-            namespace = grant.binding_namespace
-            findings.append(
-                Finding(grant.binding_kind, namespace, grant.binding_name, f"{why}: {grant.path()}")
-            )
+    excessive = [g for g in grants if anonymous.excessive_anonymous_grant(g)]
+    findings = binding_findings(
+        excessive, lambda g: f"{anonymous.excessive_anonymous_grant(g)}: {g.path()}"
+    )
     cluster.judge(findings, passed="anonymous callers are granted health and version paths only")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kubepci import check
 from kubepci.analysis import identities, privileges
+from kubepci.analysis.rbac import binding_findings
 from kubepci.facade import Cluster
 from kubepci.verdict import Finding
 
@@ -19,23 +20,18 @@ def test_no_generic_account_holds_cluster_admin(cluster: Cluster) -> None:
         sorted({g.path() for g in holders}),
         "rbac",
     )
-    findings = {}
-    for grant in holders:
-        why = identities.generic_reason(grant.subject)
-        # Kubernetes' own default binding of system:masters is judged through credentials
-        # (client certificates, CSRs), since RBAC cannot see or remove that group.
-        if why and not privileges.is_control_plane_default(grant):
-            key = (grant.binding_kind, grant.binding_namespace, grant.binding_name, grant.subject)
-            findings.setdefault(
-                key,
-                Finding(
-                    grant.binding_kind,
-                    grant.binding_namespace,
-                    grant.binding_name,
-                    f"{why}, and holds cluster-admin: {grant.path()}",
-                ),
-            )
-    cluster.judge(list(findings.values()), passed="cluster-admin is bound only to individuals")
+    # Kubernetes' own default binding of system:masters is judged through credentials
+    # (client certificates, CSRs), since RBAC cannot see or remove that group.
+    generic = [
+        g
+        for g in holders
+        if identities.generic_reason(g.subject) and not privileges.is_control_plane_default(g)
+    ]
+    findings = binding_findings(
+        generic,
+        lambda g: f"{identities.generic_reason(g.subject)}, and holds cluster-admin: {g.path()}",
+    )
+    cluster.judge(findings, passed="cluster-admin is bound only to individuals")
 
 
 @check("suite-identity-not-generic")

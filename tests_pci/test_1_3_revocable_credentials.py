@@ -15,13 +15,7 @@ from kubepci.verdict import Finding
 def test_kubeconfig_user_has_no_client_certificate(cluster: Cluster) -> None:
     """1.3.1 — the person running the audit does not authenticate with a client
     certificate, which Kubernetes cannot revoke."""
-    if cluster.session.is_service_account:
-        cluster.not_applicable(
-            f"running as {cluster.identity['username']}, a non-interactive ServiceAccount; "
-            "its credential is a revocable TokenRequest token"
-        )
-    credential = cluster.target.credential
-    cluster.evidence("Kubeconfig user credential (type only)", credential.to_json(), "objects")
+    credential = cluster.interactive_credential()
     findings = []
     if credential.kind == "client-certificate":
         findings.append(

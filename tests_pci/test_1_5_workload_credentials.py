@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kubepci import check
 from kubepci.analysis import privileges, tokens
+from kubepci.analysis.rbac import binding_findings
 from kubepci.facade import Cluster
 from kubepci.verdict import Finding
 
@@ -53,19 +54,9 @@ def test_no_pod_runs_as_default_service_account(cluster: Cluster) -> None:
 def test_no_binding_grants_default_service_account(cluster: Cluster) -> None:
     """1.5.2 / 1.5.3 — no RoleBinding or ClusterRoleBinding grants anything to a
     namespace's default ServiceAccount, which every pod without its own account shares."""
-    findings = {}
-    for grant in cluster.rbac.where(lambda s: s.kind == "ServiceAccount" and s.name == "default"):
-        key = (grant.binding_kind, grant.binding_namespace, grant.binding_name, grant.subject)
-        findings.setdefault(
-            key,
-            Finding(
-                grant.binding_kind,
-                grant.binding_namespace,
-                grant.binding_name,
-                f"grants {grant.role_ref} to {grant.subject.ref}",
-            ),
-        )
-    cluster.judge(list(findings.values()), passed="no binding names a default ServiceAccount")
+    grants = cluster.rbac.where(lambda s: s.kind == "ServiceAccount" and s.name == "default")
+    findings = binding_findings(grants, lambda g: f"grants {g.role_ref} to {g.subject.ref}")
+    cluster.judge(findings, passed="no binding names a default ServiceAccount")
 
 
 @check("service-account-privileges")

@@ -48,12 +48,7 @@ def test_api_server_trusts_external_identity_provider(cluster: Cluster) -> None:
 def test_kubeconfig_user_authenticates_through_plugin(cluster: Cluster) -> None:
     """1.6.1 — the person running the audit authenticates through an exec or
     auth-provider plugin, not a static token, password or client certificate."""
-    if cluster.session.is_service_account:
-        cluster.not_applicable(
-            f"running as {cluster.identity['username']}, a non-interactive ServiceAccount"
-        )
-    credential = cluster.target.credential
-    cluster.evidence("Kubeconfig user credential (type only)", credential.to_json(), "objects")
+    credential = cluster.interactive_credential()
     findings = []
     if not credential.uses_plugin:
         findings.append(

@@ -24,23 +24,34 @@ def _path(url: str) -> str:
     return urlsplit(url).path or "/"
 
 
-def api_server_findings(probes: list[ProbeResult]) -> list[Finding]:
-    """Any 2xx/3xx on a path beyond health and version is content served to anyone."""
+def served_without_credentials(
+    kind: str, probes: list[ProbeResult], allowed: frozenset[str], redirects_count: bool
+) -> list[Finding]:
+    """Content answered without credentials on a path outside ``allowed``.
+
+    For the API server a redirect is content too (it serves nothing that needs one); the
+    controller manager and scheduler answer only 2xx for what they serve.
+    """
+    ceiling = 400 if redirects_count else 300
     findings = []
     for probe in probes:
         path = _path(probe.url)
-        if path in PUBLIC_PATHS or probe.status is None:
+        if path in allowed or probe.status is None or not 200 <= probe.status < ceiling:
             continue
-        if 200 <= probe.status < 400:
-            findings.append(
-                Finding(
-                    "APIServer",
-                    "",
-                    urlsplit(probe.url).netloc,
-                    f"GET {path} without credentials answered {probe.status}",
-                )
+        findings.append(
+            Finding(
+                kind,
+                "",
+                urlsplit(probe.url).netloc,
+                f"GET {path} without credentials answered {probe.status}",
             )
+        )
     return findings
+
+
+def api_server_findings(probes: list[ProbeResult]) -> list[Finding]:
+    """Any 2xx/3xx on a path beyond health and version is content served to anyone."""
+    return served_without_credentials("APIServer", probes, PUBLIC_PATHS, redirects_count=True)
 
 
 def unanswered(probes: list[ProbeResult]) -> list[ProbeResult]:
@@ -53,21 +64,7 @@ ENDPOINT_KINDS = {"kube-controller-manager": "ControllerManager", "kube-schedule
 def component_findings(component: str, probes: list[ProbeResult]) -> list[Finding]:
     """Controller manager / scheduler: content on anything but health paths is a finding."""
     kind = ENDPOINT_KINDS.get(component, component)
-    findings = []
-    for probe in probes:
-        path = _path(probe.url)
-        if path in HEALTH_PATHS or probe.status is None:
-            continue
-        if 200 <= probe.status < 300:
-            findings.append(
-                Finding(
-                    kind,
-                    "",
-                    urlsplit(probe.url).netloc,
-                    f"GET {path} without credentials answered {probe.status}",
-                )
-            )
-    return findings
+    return served_without_credentials(kind, probes, frozenset(HEALTH_PATHS), redirects_count=False)
 
 
 def kubelet_finding(node: str, probe: ProbeResult) -> Finding | None:

@@ -8,9 +8,11 @@ object to change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from kubepci.verdict import Finding
 
 Obj = dict[str, Any]
 
@@ -318,3 +320,19 @@ def subject_is_service_account_like(subject: Subject) -> bool:
         subject.name in ("system:serviceaccounts", "system:authenticated")
         or subject.name.startswith("system:serviceaccounts:")
     )
+
+
+def binding_findings(grants: Iterable[Grant], detail: Callable[[Grant], str]) -> list[Finding]:
+    """One finding per binding and subject, named after the binding an operator edits.
+
+    A role's several rules reach a subject through the same binding; reporting each rule
+    would list the same object again and again.
+    """
+    found: dict[tuple[str, str, str, Subject], Finding] = {}
+    for grant in grants:
+        key = (grant.binding_kind, grant.binding_namespace, grant.binding_name, grant.subject)
+        if key not in found:
+            found[key] = Finding(
+                grant.binding_kind, grant.binding_namespace, grant.binding_name, detail(grant)
+            )
+    return list(found.values())
