@@ -42,12 +42,30 @@ def children_of(pid: int) -> list[int]:
 
 
 def tree(root: int) -> list[int]:
-    out, todo = [], [root]
+    return [pid for pid, _ in tree_with_parents(root)]
+
+
+def tree_with_parents(root: int) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    todo = [(root, 0)]
     while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(children_of(pid))
+        pid, parent = todo.pop()
+        out.append((pid, parent))
+        todo.extend((child, pid) for child in children_of(pid))
     return out
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        return (PROC / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def forked_not_exec(pid: int, parent: int) -> bool:
+    """A child between fork and exec still maps its parent's pages, which count in its
+    RSS; sampled then, a 25 MB credential plugin would read as the parent's 70 MB."""
+    return bool(parent) and cmdline(pid) == cmdline(parent)
 
 
 @dataclass
@@ -62,9 +80,9 @@ class TreePeak:
 
     def sample(self, root: int) -> None:
         total = 0
-        for pid in tree(root):
+        for pid, parent in tree_with_parents(root):
             status = _status(pid)
-            if not status:
+            if not status or forked_not_exec(pid, parent):
                 continue
             hwm, rss = _kib(status.get("VmHWM", "")), _kib(status.get("VmRSS", ""))
             self.peaks[pid] = max(self.peaks.get(pid, 0), hwm, rss)
@@ -100,10 +118,7 @@ class TreePeak:
 
 def is_xdist_worker(pid: int) -> bool:
     """execnet starts each worker as ``python -c "import sys;exec(eval(sys.stdin...))"``."""
-    try:
-        return b"sys.stdin.readline" in (PROC / str(pid) / "cmdline").read_bytes()
-    except OSError:
-        return False
+    return b"sys.stdin.readline" in cmdline(pid)
 
 
 class Sampler(threading.Thread):
