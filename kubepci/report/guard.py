@@ -57,8 +57,9 @@ def scrub_report(report: pytest.TestReport | pytest.CollectReport) -> None:
             {**e, "content": redact(e["content"])} if isinstance(e.get("content"), str) else e
             for e in extras
         ]
-    # report.kubepci is redacted where it is built (results.payload); walking it again on
-    # every hop doubled the checks' cost on a 10,000-pod cluster (bench/RESULTS.md).
+    payload = getattr(report, "kubepci", None)
+    if payload:
+        report.kubepci = redact_obj(payload)  # type: ignore[attr-defined]
 
 
 class RedactionGuard:
