@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
+from harness import chromium
 
 
 @dataclass(frozen=True)
@@ -30,13 +19,12 @@ class Opened:
 
 
 def open_report(html: Path, timeout: float = 120) -> Opened:
-    binary = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if not binary:
+    if chromium.binary() is None:
         return Opened(None, 0, "chromium not installed (make deps)")
     if not html.is_file():
         return Opened(None, 0, "no HTML report")
     with tempfile.TemporaryDirectory(prefix="kubepci-bench-chromium-") as profile:
-        command = [binary, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", html.as_uri()]
+        command = chromium.command(Path(profile), "--dump-dom", html.as_uri())
         started = time.monotonic()
         try:
             done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)

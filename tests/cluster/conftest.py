@@ -45,6 +45,14 @@ def local_cluster() -> LocalCluster:
     )
 
 
+def require_profile(local: LocalCluster, profile: str) -> LocalCluster:
+    """Skip a profile-specific proof while the other profile is up (one cluster at a time;
+    `make cluster-tests` brings up each in turn, so every proof runs once)."""
+    if local.profile != profile:
+        pytest.skip(f"the {local.profile!r} profile is up, not {profile!r}")
+    return local
+
+
 @dataclass(frozen=True)
 class SuiteRun:
     returncode: int

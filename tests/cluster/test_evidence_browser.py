@@ -11,15 +11,14 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from harness import chromium as headless
 from tests.cluster.conftest import REPO, LocalCluster, SuiteRun, run_suite
 
-CHROMIUM = ("chromium", "/usr/bin/chromium", "chromium-browser")
 SCREENSHOTS = REPO / "out" / "browser"
 # Appended to a copy of the report: once the page's own script has drawn the rows, copy
 # the text a reader can see into the DOM, where --dump-dom can show it.
@@ -37,32 +36,19 @@ window.addEventListener("load", () => {
 
 
 def chromium_binary() -> str:
-    for candidate in CHROMIUM:
-        found = shutil.which(candidate)
-        if found:
-            return found
-    pytest.fail(
-        "headless Chromium is needed to render the report: apt-get install -y chromium "
-        "(or `make deps`)",
-        pytrace=False,
-    )
+    found = headless.binary()
+    if found is None:
+        pytest.fail(
+            "headless Chromium is needed to render the report: apt-get install -y chromium "
+            "(or `make deps`)",
+            pytrace=False,
+        )
+    return found
 
 
 def chromium(profile_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        chromium_binary(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile_dir}",
-        "--window-size=1400,2400",
-        *args,
-    ]
+    chromium_binary()  # fails the test with the install hint when Chromium is missing
+    command = headless.command(profile_dir, "--window-size=1400,2400", *args)
     done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return done

@@ -14,7 +14,7 @@ import yaml
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
-from tests.cluster.conftest import LocalCluster
+from tests.cluster.conftest import LocalCluster, require_profile
 
 # The kubelet and etcd serve self-signed or cluster-CA certificates; these probes ask
 # "does it answer without credentials", not "is the certificate trusted".
@@ -27,9 +27,7 @@ AUDITOR = "oidc:auditor@example.com"
 
 @pytest.fixture(scope="module")
 def compliant_cluster(local_cluster: LocalCluster) -> LocalCluster:
-    if local_cluster.profile != PROFILE:
-        pytest.skip(f"the {local_cluster.profile!r} profile is up, not {PROFILE!r}")
-    return local_cluster
+    return require_profile(local_cluster, PROFILE)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 import requests
 from kubernetes import client, config
 
-from tests.cluster.conftest import LocalCluster
+from tests.cluster.conftest import LocalCluster, require_profile
 
 # The kubelet and etcd serve self-signed or cluster-CA certificates; these probes ask
 # "does it answer without credentials", not "is the certificate trusted".
@@ -23,9 +23,7 @@ CANARY_STATIC_TOKEN = "kubepci-canary-static-token-7f3a9c"
 
 @pytest.fixture(scope="module")
 def noncompliant_cluster(local_cluster: LocalCluster) -> LocalCluster:
-    if local_cluster.profile != PROFILE:
-        pytest.skip(f"the {local_cluster.profile!r} profile is up, not {PROFILE!r}")
-    return local_cluster
+    return require_profile(local_cluster, PROFILE)
 
 
 @pytest.fixture(scope="module")
