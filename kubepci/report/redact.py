@@ -27,6 +27,7 @@ MASK = "[REDACTED]"
 MIN_LITERAL = 8
 
 _KNOWN: set[str] = set()
+_KNOWN_LONGEST_FIRST: list[str] = []
 
 # Word a key must END with to name a credential (``access_token``, ``client-secret``,
 # ``--token``), so ``token-auth-file`` or ``legacy-token-last-used`` are not matched.
@@ -77,7 +78,9 @@ _KEY_VALUE = re.compile(
 )
 # Every pattern below needs one of these; most strings in a snapshot (names, UIDs, images)
 # have none, and skipping them keeps redacting a large cluster's exports fast.
-_TRIGGER = re.compile(r"[:=@]|-----|eyJ|LS0tLS1CRUdJTi|(?i:bearer|basic)")
+# A colon between two digits (timestamps, host:port) starts none of them: every pattern that
+# reads a colon has a letter, quote or space beside it, or "://" after it.
+_TRIGGER = re.compile(r"(?<!\d):|:(?!\d)|[=@]|-----|eyJ|LS0tLS1CRUdJTi|(?i:bearer|basic)")
 _HARMLESS_VALUE = re.compile(
     r"(?i)^(?:true|false|yes|no|null|none|nil|\[redacted\]?|\d+(?:\.\d+)?[smhd]?|[/~.].*)$"
 )
@@ -88,6 +91,7 @@ def register_secret(value: str) -> None:
     value = value.strip()
     if len(value) >= MIN_LITERAL:
         _KNOWN.add(value)
+        _KNOWN_LONGEST_FIRST[:] = sorted(_KNOWN, key=len, reverse=True)
 
 
 def known_secrets() -> frozenset[str]:
@@ -97,6 +101,7 @@ def known_secrets() -> frozenset[str]:
 def forget_secrets() -> None:
     """For tests: the registry is process-wide."""
     _KNOWN.clear()
+    _KNOWN_LONGEST_FIRST.clear()
 
 
 @functools.lru_cache(maxsize=8192)  # called for every key of every exported object
@@ -180,7 +185,7 @@ def redact(text: str) -> str:
     """Replace every credential-looking part of ``text`` with ``[REDACTED]``."""
     if not text:
         return text
-    for secret in sorted(_KNOWN, key=len, reverse=True):
+    for secret in _KNOWN_LONGEST_FIRST:
         if secret in text:
             text = text.replace(secret, MASK)
     if not _TRIGGER.search(text):
