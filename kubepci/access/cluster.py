@@ -7,13 +7,12 @@ a directory shared by all pytest-xdist workers (see :class:`SharedStore`), so a 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from kubepci.access.api import ApiReader, ApiUnavailable, Policy, build_client, describe_status
+from kubepci.access.api import ApiReader, ApiUnavailable, Policy, build_client
 from kubepci.access.kubeconfig import Target
 from kubepci.access.probes import BODY_EXCERPT, AnonymousProber, ProbeResult
 from kubepci.access.snapshot import SharedStore, Snapshot
@@ -238,11 +237,3 @@ class ClusterSession:
     def export(self) -> dict[str, Path]:
         """The stored raw evidence files (for the evidence pack)."""
         return {p.stem: p for p in sorted(self.store.directory.glob("*.json"))}
-
-
-def describe(status: int, body: bytes) -> str:
-    return describe_status(status, body)
-
-
-def dumps(document: Any) -> str:
-    return json.dumps(document, indent=2, sort_keys=True)
