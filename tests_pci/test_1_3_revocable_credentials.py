@@ -151,14 +151,16 @@ def test_api_server_caps_token_lifetime(cluster: Cluster) -> None:
         namespace, name = flags.pod.split("/", 1)
         raw = flags.get("service-account-max-token-expiration")
         seconds = parse_duration(raw) if raw else None
-        if not raw:
+        # The API server reads 0 (its default) as "no maximum".
+        if not raw or seconds == 0:
             findings.append(
                 Finding(
                     "Pod",
                     namespace,
                     name,
-                    "no --service-account-max-token-expiration: tokens may be "
-                    "requested for any lifetime",
+                    "no token lifetime cap ("
+                    + flags.source("service-account-max-token-expiration")
+                    + "): tokens may be requested for any lifetime",
                 )
             )
         elif seconds is None or seconds > limit:

@@ -165,6 +165,8 @@ def parse_duration(text: str) -> float | None:
     text = text.strip()
     if not text:
         return None
+    if text in ("0", "+0", "-0"):
+        return 0.0  # Go accepts a bare zero, and nothing else without a unit
     while i < len(text):
         ch = text[i]
         if ch.isdigit() or ch == ".":

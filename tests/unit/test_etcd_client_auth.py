@@ -51,3 +51,13 @@ def test_plain_http_url_is_open_even_with_certificates() -> None:
         }
     )
     assert "http://10.0.0.1:2379" in etcd_client_auth_gap(flags)
+
+
+def test_zero_duration_parses_as_zero() -> None:
+    """Regression: Go accepts a bare "0" (the API server's "no maximum" for
+    --service-account-max-token-expiration); it was unparseable, reported as "exceeds"."""
+    from kubepci.analysis.flags import parse_duration
+
+    assert parse_duration("0") == 0.0
+    assert parse_duration("0s") == 0.0
+    assert parse_duration("5") is None  # any other number needs a unit
