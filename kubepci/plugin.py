@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from kubepci import catalogue
-from kubepci.access.api import ApiUnavailable
+from kubepci.access.api import ApiUnavailable, Policy
 from kubepci.access.cluster import ClusterSession
 from kubepci.access.kubeconfig import KubeconfigError, Target, resolve_targets
 from kubepci.analysis.flags import parse_duration
@@ -215,12 +215,13 @@ def _start_audit(config: pytest.Config) -> None:
     config.stash[TARGETS] = targets
     config.stash[report_results.STARTED] = dt.datetime.now(dt.UTC)
     sessions = config.stash[SESSIONS]
+    policy = Policy(read_timeout=float(config.option.api_timeout))
     for target in targets:
         directory = config.stash[STORE] / target.id.replace(":", "_").replace("/", "_")
         sessions[target.id] = ClusterSession(
             target,
             directory,
-            policy=_policy(config),
+            policy=policy,
             progress=lambda message: _say(config, message),
         )
     if hasattr(config, "workerinput") or config.option.collectonly:
@@ -237,12 +238,6 @@ def _start_audit(config: pytest.Config) -> None:
         except (EvidenceUnavailable, ApiUnavailable) as exc:
             reason = getattr(exc, "reason", str(exc))
             pytest.exit(f"kubepci: cluster {target.id} ({target.server}): {reason}", returncode=2)
-
-
-def _policy(config: pytest.Config):
-    from kubepci.access.api import Policy
-
-    return Policy(read_timeout=float(config.option.api_timeout))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
