@@ -234,7 +234,8 @@ def _start_audit(config: pytest.Config) -> None:
             _say(config, f"{target.id}: connecting to {target.server}")
             cluster.connect()
             _say(config, f"{target.id}: reading the cluster (one paginated list per resource)")
-            cluster.snapshot.prefetch()
+            # Without xdist workers this process judges too: keep the lists in memory.
+            cluster.snapshot.prefetch(keep=not config.pluginmanager.has_plugin("dsession"))
         except (EvidenceUnavailable, ApiUnavailable) as exc:
             reason = getattr(exc, "reason", str(exc))
             pytest.exit(f"kubepci: cluster {target.id} ({target.server}): {reason}", returncode=2)

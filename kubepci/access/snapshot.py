@@ -62,6 +62,10 @@ class Listing:
     pages: int = 0
     seconds: float = 0.0
 
+    @classmethod
+    def from_json(cls, raw: Obj) -> Listing:
+        return cls(raw["resource"], raw["items"], raw["error"], raw["pages"], raw["seconds"])
+
     def to_json(self) -> Obj:
         return {
             "resource": self.resource,
@@ -76,7 +80,8 @@ def _write_atomic(path: Path, document: Any) -> None:
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     # dumps, not dump: json.dump streams through the pure-Python encoder, several times
     # slower on a large cluster's lists than the C encoder that json.dumps uses.
-    tmp.write_text(json.dumps(document, separators=(",", ":"), sort_keys=True), encoding="utf-8")
+    text = json.dumps(document, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
 
 
@@ -165,9 +170,7 @@ class Snapshot:
         if resource not in self._listings:
             with gc_paused():
                 raw = self.store.get_or_compute(f"list-{resource}", lambda: self._list(resource))
-            self._listings[resource] = Listing(
-                raw["resource"], raw["items"], raw["error"], raw["pages"], raw["seconds"]
-            )
+            self._listings[resource] = Listing.from_json(raw)
         return self._listings[resource]
 
     def items(self, resource: str) -> list[Obj]:
@@ -177,12 +180,20 @@ class Snapshot:
             raise EvidenceUnavailable(listing.error)
         return listing.items
 
-    def prefetch(self, resources: list[str] | None = None) -> None:
-        """List every resource into the shared store without keeping it in this process:
-        under pytest-xdist the controller only fetches; the workers judge."""
+    def prefetch(self, resources: list[str] | None = None, keep: bool = False) -> None:
+        """List every resource into the shared store.
+
+        ``keep``: this process judges too, so hold on to what was listed rather than parse
+        it back from the store. Under pytest-xdist the controller only fetches and keeps
+        nothing; the workers read the store.
+        """
         for resource in resources or list(RESOURCES):
+            if resource in self._listings:
+                continue
             with gc_paused():
-                self.store.ensure(f"list-{resource}", lambda r=resource: self._list(r))
+                raw = self.store.ensure(f"list-{resource}", lambda r=resource: self._list(r))
+            if keep and raw is not None:
+                self._listings[resource] = Listing.from_json(raw)
 
     # Named accessors keep checks readable: ``cluster.snapshot.pods``.
     @property

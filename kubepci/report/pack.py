@@ -20,7 +20,7 @@ import pytest
 
 import kubepci
 from kubepci.report import run
-from kubepci.report.redact import redact_obj
+from kubepci.report.redact import json_text_may_need_redaction, redact_obj
 
 Obj = dict[str, Any]
 RESULTS = "results.json"
@@ -40,7 +40,9 @@ def sha256(path: Path) -> str:
 def _write_json(path: Path, document: Any, indent: int | None = 2) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     separators = (",", ":") if indent is None else None
-    text = json.dumps(document, indent=indent, sort_keys=True, separators=separators)
+    text = json.dumps(
+        document, indent=indent, sort_keys=True, separators=separators, ensure_ascii=False
+    )
     path.write_text(text + "\n", encoding="utf-8")
 
 
@@ -55,17 +57,29 @@ def _clear_previous(directory: Path) -> None:
 
 
 def export_raw(stores: dict[str, Path], directory: Path) -> list[Path]:
-    """Copy every stored ``*.json`` of every cluster, redacted, under ``raw/<cluster>/``."""
+    """Copy every stored ``*.json`` of every cluster, redacted, under ``raw/<cluster>/``.
+
+    A stored document the redactor would leave unchanged is copied as it was written
+    (compact, sorted keys), so an assessor can match it byte for byte with what the checks
+    judged from; any other is parsed, redacted and written in the same form.
+    """
     written: list[Path] = []
     for store in stores.values():
         for source in sorted(store.glob("*.json")):
             try:
-                document = json.loads(source.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                text = source.read_text(encoding="utf-8")
+            except OSError:
                 continue  # a store file being replaced; the checks never read it either
             target = directory / RAW / store.name / source.name
-            # Compact, as stored: lists of thousands of objects stay small.
-            _write_json(target, redact_obj(document), indent=None)
+            if json_text_may_need_redaction(text):
+                try:
+                    document = json.loads(text)
+                except ValueError:
+                    continue
+                _write_json(target, redact_obj(document), indent=None)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
             written.append(target)
     return written
 

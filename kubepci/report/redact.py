@@ -14,6 +14,7 @@ import base64
 import binascii
 import contextlib
 import functools
+import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -199,17 +200,104 @@ def redact(text: str) -> str:
     return _KEY_VALUE.sub(_key_value, text)
 
 
-def redact_obj(value: Any, key: str = "") -> Any:
-    """Redact a JSON-like structure: every string, and every value under a credential key."""
+# ---------------------------------------------------------------- whole documents
+# A large cluster's exports hold hundreds of thousands of strings, and walking them one by
+# one costs most of a run's reporting time although almost none holds a credential. So a
+# document is first looked at whole, as the JSON text it is written as: every rule above
+# needs something it can find there (a marker, or a credential word followed by ":" or
+# "=" inside a string, or a credential word ending a key whose value is a string). A text
+# with none of them is one the walk would return unchanged. The checks are necessary
+# conditions, not the rules themselves, so they may flag a harmless text (which is then
+# walked), never the reverse; tests/unit/test_redact_gate.py holds them to that.
+
+# Whitespace as it reaches JSON text: raw, or escaped (\n, \t, \u001c, ...).
+_J_SPACE = r"(?:\s|\\[nrtfb]|\\u00[01][0-9a-f])"
+# What may stand between a credential word and its ":" or "=": quotes (a double quote
+# inside a string is always escaped, so a bare one ends a key) and whitespace.
+_J_AFTER_WORD = rf"(?:'|\\\"|{_J_SPACE})*(?:[:=]|\"\s*:\s*\")"
+# Every credential word by how it ends, one scan each: "key" covers api-key, access_key
+# and the header x-api-key; client-key-data ends in "data" after "key"; "token" covers
+# the token headers; a plural "s" may follow any of them.
+_J_WORDS = (
+    "token",
+    "pass(?:w(?:or)?d|phrase)",
+    "pwd",
+    "secret",
+    "credential",
+    "key(?:[-_]?data)?",
+    "authorization",
+    "cookie",
+)
+_J_WORD_RULES = tuple(re.compile(w + "s?" + _J_AFTER_WORD) for w in _J_WORDS)
+_J_MARKERS = ("-----begin", "ls0tls1crudjti")  # PEM and base64 PEM, lowercased
+_J_RULES = (
+    re.compile(r"eyj[a-z0-9_-]{8}"),  # JWT
+    re.compile(rf"bearer{_J_SPACE}"),
+    re.compile(rf"basic{_J_SPACE}"),
+    re.compile(r'://[^/\s@"]*@'),  # user:password@ in a URL
+)
+# A \u escape of anything but a control character may hide a letter the rules would
+# match case-insensitively (the Kelvin sign is a "k"), and "\/" hides a slash; such text
+# is always walked. Python's encoder, which writes the store, writes neither for ASCII.
+_J_WIDE_ESCAPE = re.compile(r"\\(?:u(?!00[01])|/)")
+
+
+def _json_fragments(secret: str) -> tuple[str, ...]:
+    """How a known credential appears inside a JSON string, either way it is written."""
+    return tuple(
+        {json.dumps(secret, ensure_ascii=ascii_only)[1:-1] for ascii_only in (False, True)}
+    )
+
+
+def json_text_may_need_redaction(text: str) -> bool:
+    """Could :func:`redact_obj` change the document this JSON text encodes?
+
+    False means certainly not; True means the document has to be walked. ``text`` is
+    JSON written with either ``ensure_ascii`` setting.
+    """
+    if not text.isascii() or _J_WIDE_ESCAPE.search(text):
+        return True
+    for secret in _KNOWN_LONGEST_FIRST:
+        if any(fragment in text for fragment in _json_fragments(secret)):
+            return True
+    low = text.lower()  # ASCII: case-insensitive rules become exact ones
+    if any(marker in low for marker in _J_MARKERS):
+        return True
+    return any(rule.search(low) for rule in (*_J_RULES, *_J_WORD_RULES))
+
+
+# Elements of a list at least this long are each looked at whole before being walked:
+# one credential in a 10,000-pod list then costs a walk of one pod, not of all of them.
+_GATED_LIST = 64
+
+
+def _walk(value: Any, key: str = "") -> Any:
     if isinstance(value, str):
         if key and is_secret_key(key) and not _harmless(value):
             return MASK
         return redact(value)
     if isinstance(value, dict):
-        return {k: redact_obj(v, str(k)) for k, v in value.items()}
+        return {k: _walk(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [redact_obj(v) for v in value]
+        if len(value) >= _GATED_LIST:
+            return [redact_obj(v) for v in value]
+        return [_walk(v) for v in value]
     return value
+
+
+def redact_obj(value: Any, key: str = "") -> Any:
+    """Redact a JSON-like structure: every string, and every value under a credential key.
+
+    A dict or list with nothing to redact is returned as it is, not copied.
+    """
+    if isinstance(value, dict | list) and value:
+        try:
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return _walk(value, key)  # not JSON (a set, an object): walk it
+        if not json_text_may_need_redaction(text):
+            return value
+    return _walk(value, key)
 
 
 def redact_argv(argv: Iterable[str]) -> list[str]:

@@ -166,6 +166,29 @@ def test_raw_exports_are_redacted(tmp_path: Path) -> None:
     assert MASK in text
 
 
+def test_a_store_file_with_nothing_to_redact_is_copied_byte_for_byte(tmp_path: Path) -> None:
+    source = store(tmp_path)
+    document = {"items": [{"name": "caf\u00e9", "n": 1}]}
+    # As the snapshot store writes it: compact, sorted keys, UTF-8.
+    stored = json.dumps(document, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    (source / "list-pods.json").write_text(stored, encoding="utf-8")
+    out = tmp_path / "evidence"
+    pack.write(out, view([]), {"ctx": source})
+    assert (out / "raw/ctx/list-pods.json").read_text(encoding="utf-8") == stored + "\n"
+
+
+def test_a_store_file_with_a_credential_in_one_object_is_redacted(tmp_path: Path) -> None:
+    source = store(tmp_path)
+    pods = [{"metadata": {"name": f"p{i}"}} for i in range(100)]
+    pods[7]["metadata"]["labels"] = {"note": "password=hunter2hunter2"}
+    (source / "list-pods.json").write_text(json.dumps({"items": pods}), encoding="utf-8")
+    out = tmp_path / "evidence"
+    pack.write(out, view([]), {"ctx": source})
+    exported = json.loads((out / "raw/ctx/list-pods.json").read_text(encoding="utf-8"))
+    assert exported["items"][7]["metadata"]["labels"]["note"] == f"password={MASK}"
+    assert [p["metadata"]["name"] for p in exported["items"]] == [f"p{i}" for i in range(100)]
+
+
 def test_results_json_content(tmp_path: Path) -> None:
     out = tmp_path / "evidence"
     failed = result("static-token-file", "failed", reason="1 finding(s)")

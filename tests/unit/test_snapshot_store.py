@@ -1,5 +1,6 @@
-"""The shared evidence store: computed once across processes, never parsed back needlessly,
-and prefetch leaves nothing in the prefetching process's memory."""
+"""The shared evidence store: computed once across processes, never parsed back needlessly;
+prefetch leaves nothing in an xdist controller's memory and keeps what a lone process
+will judge from."""
 
 from __future__ import annotations
 
@@ -32,13 +33,30 @@ def test_ensure_returns_only_what_it_computed(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "x.json").read_text()) == {"a": 1}
 
 
-def test_prefetch_keeps_nothing_in_memory(tmp_path: Path) -> None:
-    class Reader:
-        def list_pages(self, path: str, accept: str) -> list[dict]:
-            return [{"items": [{"metadata": {"name": "n1"}}]}]
+class Reader:
+    def __init__(self) -> None:
+        self.lists = 0
 
+    def list_pages(self, path: str, accept: str) -> list[dict]:
+        self.lists += 1
+        return [{"items": [{"metadata": {"name": "n1"}}]}]
+
+
+def test_prefetch_keeps_nothing_in_memory(tmp_path: Path) -> None:
     snapshot = Snapshot(lambda: Reader(), SharedStore(tmp_path))  # type: ignore[arg-type,return-value]
     snapshot.prefetch(["namespaces"])
     assert snapshot._listings == {}
     assert (tmp_path / "list-namespaces.json").exists()
     assert [n["metadata"]["name"] for n in snapshot.namespaces] == ["n1"]
+
+
+def test_prefetch_for_a_lone_process_keeps_the_lists_and_never_parses_them_back(
+    tmp_path: Path,
+) -> None:
+    reader = Reader()
+    snapshot = Snapshot(lambda: reader, SharedStore(tmp_path))  # type: ignore[arg-type,return-value]
+    snapshot.prefetch(["namespaces"], keep=True)
+    (tmp_path / "list-namespaces.json").write_text("not json")  # a re-parse would fail
+    assert [n["metadata"]["name"] for n in snapshot.namespaces] == ["n1"]
+    snapshot.prefetch(["namespaces"], keep=True)
+    assert reader.lists == 1
