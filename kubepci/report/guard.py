@@ -17,7 +17,13 @@ from typing import Any
 import pytest
 
 from kubepci.access.kubeconfig import IN_CLUSTER, SA_TOKEN_PATH, default_kubeconfigs
-from kubepci.report.redact import redact, redact_obj, register_secret, secrets_in_kubeconfig
+from kubepci.report.redact import (
+    redact,
+    redact_html,
+    redact_obj,
+    register_secret,
+    secrets_in_kubeconfig,
+)
 
 
 def learn_credentials(kubeconfigs: list[str]) -> None:
@@ -29,6 +35,14 @@ def learn_credentials(kubeconfigs: list[str]) -> None:
             continue
         for secret in secrets_in_kubeconfig(Path(raw).expanduser()):
             register_secret(secret)
+
+
+def _scrub_extra(extra: dict[str, Any]) -> dict[str, Any]:
+    content = extra.get("content")
+    if not isinstance(content, str):
+        return extra
+    scrub = redact_html if extra.get("format_type") == "html" else redact
+    return {**extra, "content": scrub(content)}
 
 
 def scrub_report(report: pytest.TestReport | pytest.CollectReport) -> None:
@@ -53,10 +67,7 @@ def scrub_report(report: pytest.TestReport | pytest.CollectReport) -> None:
             report.wasxfail = redact(report.wasxfail)
     extras = getattr(report, "extras", None)
     if extras:
-        report.extras = [  # type: ignore[attr-defined]
-            {**e, "content": redact(e["content"])} if isinstance(e.get("content"), str) else e
-            for e in extras
-        ]
+        report.extras = [_scrub_extra(e) for e in extras]  # type: ignore[attr-defined]
     payload = getattr(report, "kubepci", None)
     if payload:
         report.kubepci = redact_obj(payload)  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ import base64
 import binascii
 import contextlib
 import functools
+import html
 import json
 import re
 from collections.abc import Iterable
@@ -26,6 +27,9 @@ MASK = "[REDACTED]"
 # Literal credentials shorter than this are left to the patterns: replacing every "admin"
 # in the evidence because some password is "admin" would destroy the evidence.
 MIN_LITERAL = 8
+
+# Texts at least this long are looked at whole first (see json_text_may_need_redaction).
+_LONG_TEXT = 1024
 
 _KNOWN: set[str] = set()
 _KNOWN_LONGEST_FIRST: list[str] = []
@@ -186,6 +190,10 @@ def redact(text: str) -> str:
     """Replace every credential-looking part of ``text`` with ``[REDACTED]``."""
     if not text:
         return text
+    if len(text) >= _LONG_TEXT and not json_text_may_need_redaction(
+        json.dumps(text, ensure_ascii=False)
+    ):
+        return text  # a long text (an evidence extra) looked at whole: nothing to hide
     for secret in _KNOWN_LONGEST_FIRST:
         if secret in text:
             text = text.replace(secret, MASK)
@@ -210,25 +218,57 @@ def redact(text: str) -> str:
 # conditions, not the rules themselves, so they may flag a harmless text (which is then
 # walked), never the reverse; tests/unit/test_redact_gate.py holds them to that.
 
-# Whitespace as it reaches JSON text: raw, or escaped (\n, \t, \u001c, ...).
+# Whitespace as it reaches JSON text: raw, or escaped (\n, \t, \u001c, ...); broad.
 _J_SPACE = r"(?:\s|\\[nrtfb]|\\u00[01][0-9a-f])"
+# Exactly what a decoded \s becomes in ASCII JSON text, for the value that follows.
+_J_WS = r"(?: |\\[nrtf]|\\u000[9a-d]|\\u001[c-f])"
 # What may stand between a credential word and its ":" or "=": quotes (a double quote
 # inside a string is always escaped, so a bare one ends a key) and whitespace.
-_J_AFTER_WORD = rf"(?:'|\\\"|{_J_SPACE})*(?:[:=]|\"\s*:\s*\")"
-# Every credential word by how it ends, one scan each: "key" covers api-key, access_key
-# and the header x-api-key; client-key-data ends in "data" after "key"; "token" covers
-# the token headers; a plural "s" may follow any of them.
-_J_WORDS = (
-    "token",
-    "pass(?:w(?:or)?d|phrase)",
-    "pwd",
-    "secret",
-    "credential",
-    "key(?:[-_]?data)?",
-    "authorization",
-    "cookie",
+_J_BEFORE = rf"(?:'|\\\"|{_J_SPACE})*"
+# The rules leave a credential word's value alone when it is true/false/yes/no/null/
+# none/nil ending right there ("automountServiceAccountToken: true"), or, unless the word
+# ends a header name, when it is a path ("--kubelet-client-key=/etc/..."); so does the
+# gate. The possessive quantifiers take the whitespace and quotes the rules' separators
+# take, no fewer, so the value is looked at where the rules look at it.
+_J_WORDY = rf"(?:true|false|yes|no|null|none|nil)(?:{_J_WS}|\\?\"|'|$)"
+
+
+def _word_rule(word: str, paths_harmless: bool) -> re.Pattern[str]:
+    harmless = _J_WORDY + ("|[/~.]" if paths_harmless else "")
+    separator = rf"(?:[:=]{_J_WS}*+(?:\\\")?+'?+(?!{harmless})" + r'|"\s*:\s*")'
+    return re.compile(word + _J_BEFORE + separator)
+
+
+def _ending(word: str, *spellings: str) -> str:
+    """``word`` as a literal (so the scan is fast), then the spellings it must end."""
+    return word + "(?:" + "|".join(f"(?<={re.escape(s)})" for s in spellings) + ")"
+
+
+def _joined(*parts: str) -> list[str]:
+    """Every spelling of parts joined by nothing, "_" or "-" (the rules' ``[_-]?``)."""
+    spellings = [parts[0]]
+    for part in parts[1:]:
+        spellings = [f"{s}{sep}{part}" for s in spellings for sep in ("", "_", "-")]
+    return spellings
+
+
+_KEY_WORDS = [s for w in ("api", "private", "access", "secret", "auth") for s in _joined(w, "key")]
+# One scan per word, each starting with a literal. Words a header name ends with (x-api-key,
+# x-auth-token, private-token, authorization) get their own rule, without the path case.
+_J_WORD_RULES = (
+    _word_rule(r"token(?<!x-auth-token)(?<!private-token)s?", paths_harmless=True),
+    _word_rule(_ending("token", "x-auth-token", "private-token") + "s?", paths_harmless=False),
+    _word_rule(r"pass(?:w(?:or)?d|phrase)s?", paths_harmless=True),
+    _word_rule(r"pwds?", paths_harmless=True),
+    _word_rule(r"secrets?", paths_harmless=True),
+    _word_rule(r"credentials?", paths_harmless=True),
+    _word_rule(_ending("key", *_KEY_WORDS) + "(?<!x-api-key)s?", paths_harmless=True),
+    _word_rule(_ending("key", "x-api-key") + "s?", paths_harmless=False),
+    _word_rule(_ending("data", *_joined("client", "key", "data")) + "s?", paths_harmless=True),
+    _word_rule(r"authorizations?", paths_harmless=False),
+    # A cookie is redacted whenever its value holds "=", "true" or not.
+    re.compile(r"cookies?" + _J_BEFORE + r'(?:[:=]|"\s*:\s*")'),
 )
-_J_WORD_RULES = tuple(re.compile(w + "s?" + _J_AFTER_WORD) for w in _J_WORDS)
 _J_MARKERS = ("-----begin", "ls0tls1crudjti")  # PEM and base64 PEM, lowercased
 _J_RULES = (
     re.compile(r"eyj[a-z0-9_-]{8}"),  # JWT
@@ -236,6 +276,9 @@ _J_RULES = (
     re.compile(rf"basic{_J_SPACE}"),
     re.compile(r'://[^/\s@"]*@'),  # user:password@ in a URL
 )
+# The only non-ASCII letters re.IGNORECASE matches to ASCII ones (dotted and dotless i,
+# long s, Kelvin sign); any other character outside ASCII passes no rule for a letter.
+_J_FOLDS = re.compile("[\u0130\u0131\u017f\u212a]")
 # A \u escape of anything but a control character may hide a letter the rules would
 # match case-insensitively (the Kelvin sign is a "k"), and "\/" hides a slash; such text
 # is always walked. Python's encoder, which writes the store, writes neither for ASCII.
@@ -255,12 +298,12 @@ def json_text_may_need_redaction(text: str) -> bool:
     False means certainly not; True means the document has to be walked. ``text`` is
     JSON written with either ``ensure_ascii`` setting.
     """
-    if not text.isascii() or _J_WIDE_ESCAPE.search(text):
+    if _J_FOLDS.search(text) or _J_WIDE_ESCAPE.search(text):
         return True
     for secret in _KNOWN_LONGEST_FIRST:
         if any(fragment in text for fragment in _json_fragments(secret)):
             return True
-    low = text.lower()  # ASCII: case-insensitive rules become exact ones
+    low = text.lower()  # with no folding letters, case-insensitive rules become exact
     if any(marker in low for marker in _J_MARKERS):
         return True
     return any(rule.search(low) for rule in (*_J_RULES, *_J_WORD_RULES))
@@ -298,6 +341,27 @@ def redact_obj(value: Any, key: str = "") -> Any:
         if not json_text_may_need_redaction(text):
             return value
     return _walk(value, key)
+
+
+_HTML_TAG = re.compile(r"(<[^>]*>)")
+
+
+def redact_html(markup: str) -> str:
+    """Redact HTML as a reader sees it: each text between tags unescaped, and each tag.
+
+    Patterns run over raw markup would read across tags ("...Token: true</li><li>Pod"
+    looks like a credential up to the next space, and hiding it breaks the list) and miss
+    what escaping hides (``&quot;password&quot;: &quot;x&quot;``).
+    """
+    parts = _HTML_TAG.split(markup)
+    plain = [html.unescape(part) if i % 2 == 0 else part for i, part in enumerate(parts)]
+    clean = redact_obj(plain)
+    if clean is plain:
+        return markup
+    return "".join(
+        part if after == before else (html.escape(after) if i % 2 == 0 else after)
+        for i, (part, before, after) in enumerate(zip(parts, plain, clean, strict=True))
+    )
 
 
 def redact_argv(argv: Iterable[str]) -> list[str]:

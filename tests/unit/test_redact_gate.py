@@ -29,7 +29,10 @@ FRAGMENTS = [
     *("LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUV2Z0lCQURBTkJna3Foa2lHOXcwQkFRRUZB",),
     *("https://", "admin", "@", ":", "=", " ", "\n", "\t", "\x0b", "\x1c", "\x85", "\xa0"),
     *('"', "'", "\\", "/", "{", "}", "[", "]", ",", ";", "&", ".", "-", "_", "1", "x"),
-    *("hunter2hunter2", "abcdefgh12345678", "s3cr3t-value", "true", "10:20"),
+    *("hunter2hunter2", "abcdefgh12345678", "s3cr3t-value", "10:20", "abc=1"),
+    *("true", "TRUE", "false", "no", "yes", "null", "nil", "none", "; "),
+    *("/etc/x", "~", "kubelet-client-", "x-api-", "X-Auth-", "private-", "access_", "api"),
+    *("client_key_data", "apikey", "-key", "=/", ": ./"),
     *("\u212a", "\u017f", "\u0130", "\u0131", "\u00e9"),  # Kelvin k, long s, dotted/dotless i
     *("to\u212aen", "\u017fecret", "pa\u017f\u017fword", "Bearer\u2028x"),
 ]
@@ -87,6 +90,8 @@ def test_the_gate_fires_whenever_the_walk_would_change_something(document: Any) 
         "client-key-data: LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUV2Z0lCQURBTkJna3Fo",
         f"the kubeconfig token {KNOWN} leaked",
         "TO\u212aEN=abcdefgh1234",  # the Kelvin sign folds to "k"
+        "X-Api-Key: /abcdefgh12345",  # a header's value is hidden even when it is a path
+        "cookie: true; session=abcdefgh12345",
     ],
 )
 def test_every_rule_is_seen_through_a_whole_pod(value: str) -> None:
@@ -133,6 +138,8 @@ def test_ordinary_cluster_objects_pass_the_gate() -> None:
             "--etcd-servers=https://127.0.0.1:2379",
             "--authorization-mode=Node,RBAC",
             "--token-auth-file=/etc/kubernetes/tokens.csv",
+            "--kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key",
+            "--tls-private-key-file=/etc/kubernetes/pki/apiserver.key",
             "--enable-bootstrap-token-auth=true",
             "--service-account-key-file=/etc/kubernetes/pki/sa.pub",
         ]
@@ -142,7 +149,11 @@ def test_ordinary_cluster_objects_pass_the_gate() -> None:
         "subjects": [{"kind": "User", "name": "oidc:auditor@example.com"}],
     }
     secret = {"type": "kubernetes.io/service-account-token", "metadata": {"name": "t"}}
-    listing = {"items": [trimmed_pod(i) for i in range(3)] + [apiserver, binding, secret]}
+    finding = {
+        "kind": "Pod",
+        "detail": "token mounted; pod sets automountServiceAccountToken: true",
+    }
+    listing = {"items": [trimmed_pod(i) for i in range(3)] + [apiserver, binding, secret, finding]}
     for encoded in encodings(listing):
         assert not json_text_may_need_redaction(encoded), encoded
 
@@ -163,3 +174,11 @@ def test_one_credential_in_a_long_list_is_redacted_and_the_rest_kept() -> None:
 
 def test_a_value_that_is_not_json_is_walked() -> None:
     assert redact_obj({"args": ("--token=abcdefgh1234",)}) == {"args": [f"--token={redactor.MASK}"]}
+
+
+def test_a_long_text_is_looked_at_whole_and_still_redacted() -> None:
+    quiet = "Pod shop/web-1: token mounted; default true\n" * 100
+    assert len(quiet) > redactor._LONG_TEXT
+    assert redactor.redact(quiet) is quiet
+    noisy = quiet + "Authorization: Bearer abcdefgh12345678\n"
+    assert "abcdefgh12345678" not in redactor.redact(noisy)

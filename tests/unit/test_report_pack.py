@@ -206,6 +206,13 @@ def test_results_json_content(tmp_path: Path) -> None:
     assert static["pci_items"] == ["1.4"]
     assert static["dss"] == ["8.3.2", "8.6.2", "8.6.3"]
     assert static["findings"][0]["name"] == "kube-apiserver-vm"
+    lines = (out / "results.json").read_text().splitlines()
+    # One line per result, so an assessor can read and diff it line by line.
+    start = lines.index('  "results": [')
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith("  ]"))
+    block = lines[start + 1 : end]
+    assert len(block) == 2 and all('"check_id":' in line for line in block)
+    assert lines[0] == "{" and lines[-1] == "}"
 
 
 def test_rewriting_a_pack_removes_stale_exports(tmp_path: Path) -> None:

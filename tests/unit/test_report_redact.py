@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from kubepci.report.redact import (
     MASK,
     redact,
     redact_argv,
+    redact_html,
     redact_obj,
     register_secret,
     secrets_in_kubeconfig,
@@ -326,3 +329,41 @@ def test_guard_keeps_skip_locations() -> None:
     )
     scrub_report(report)
     assert report.longrepr == ("t.py", 3, f"manual: token={MASK}")
+
+
+# ------------------------------------------------------------------ HTML extras
+def test_html_evidence_keeps_its_markup_and_its_harmless_values() -> None:
+    """Bug: patterns over raw markup read "...Token: true</li><li>Pod" as one credential
+    and replaced it up to the next space, eating the next item and unbalancing the list."""
+    items = "".join(
+        f"<li>Pod shop/web-{i}: token mounted; ServiceAccount shop/sa sets "
+        "automountServiceAccountToken: true</li>"
+        for i in range(3)
+    )
+    markup = f"<details><summary>pods</summary><ul>{items}</ul></details>"
+    assert redact_html(markup) == markup
+    report = pytest.TestReport("t::x", ("t", 1, "x"), {}, "passed", None, "call")
+    report.extras = [{"format_type": "html", "content": markup}]  # type: ignore[attr-defined]
+    scrub_report(report)
+    assert report.extras[0]["content"] == markup  # type: ignore[attr-defined]
+
+
+def test_html_evidence_is_redacted_as_the_reader_sees_it() -> None:
+    markup = (
+        "<pre>{&quot;password&quot;: &quot;open-sesame-1&quot;}</pre>"
+        '<a href="https://u:hunter2hunter2@h/">x</a><p>Authorization: Bearer abcdefgh12345</p>'
+    )
+    clean = redact_html(markup)
+    for leaked in ("open-sesame-1", "hunter2hunter2", "abcdefgh12345"):
+        assert leaked not in clean
+    assert clean.count("<p>") == 1 and clean.endswith("</p>")
+    assert "&quot;password&quot;: &quot;[REDACTED]&quot;" in clean
+
+
+def test_the_gate_knows_every_letter_that_folds_to_ascii() -> None:
+    folding = {
+        chr(c)
+        for c in range(128, sys.maxunicode + 1)
+        if re.fullmatch("(?i)[a-z]", chr(c)) or any(x.isascii() for x in chr(c).lower())
+    }
+    assert folding == set(redaction._J_FOLDS.pattern.strip("[]"))

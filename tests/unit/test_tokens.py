@@ -35,7 +35,7 @@ class TestEffectiveAutomount:
         result = automount_of(pod("web", "shop"))
         assert (result.mounted, result.explicit) == (True, False)
         assert (
-            result.text() == "token mounted (neither pod nor ServiceAccount sets it; default true)"
+            result.text() == "token mounted; neither pod nor ServiceAccount sets it; default true"
         )
 
     def test_service_account_without_setting_keeps_the_default(self) -> None:

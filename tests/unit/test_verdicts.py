@@ -370,3 +370,10 @@ class TestTlsFailures:
         api_reader, script, _ = reader([refused(), response(200, {"ok": True})])
         assert api_reader.get_json("/version") == {"ok": True}
         assert len(script.calls) == 2
+
+
+def test_a_finding_serialises_every_field() -> None:
+    import dataclasses
+
+    finding = Finding("Pod", "shop", "web", "token mounted")
+    assert finding.to_json() == dataclasses.asdict(finding)
