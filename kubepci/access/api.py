@@ -12,7 +12,7 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.config.config_exception import ConfigException
 
+from kubepci import jsonio
 from kubepci.access.kubeconfig import IN_CLUSTER, Target
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -205,10 +206,20 @@ class ApiReader:
 
     def get_json(self, path: str, query: list[tuple[str, Any]] | None = None) -> Any:
         _, data = self.request("GET", path, query)
-        return json.loads(data)
+        return jsonio.loads(data)
 
-    def list_pages(self, path: str, accept: str = "application/json", page_size: int = 500):
-        """Yield each page of a paginated list; restart once if the continue token expires."""
+    def list_pages(
+        self,
+        path: str,
+        accept: str = "application/json",
+        page_size: int = 500,
+        on_restart: Callable[[], None] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield each page of a paginated list; restart once if the continue token expires.
+
+        A restart lists from the first page again, so ``on_restart`` is called first: the
+        caller drops what it kept of the abandoned pass, or it would hold objects twice.
+        """
         token = ""
         restarted = False
         while True:
@@ -220,9 +231,11 @@ class ApiReader:
             except ApiUnavailable as exc:
                 if exc.status == 410 and not restarted:
                     token, restarted = "", True
+                    if on_restart is not None:
+                        on_restart()
                     continue
                 raise
-            page = json.loads(data)
+            page = jsonio.loads(data)
             yield page
             token = (page.get("metadata") or {}).get("continue") or ""
             if not token:
@@ -231,4 +244,4 @@ class ApiReader:
     def review(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST to a review API (stores nothing) and return its status."""
         _, data = self.request("POST", path, body=body)
-        return json.loads(data)
+        return jsonio.loads(data)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from typing import Any
 
 from filelock import FileLock
 
+from kubepci import jsonio
 from kubepci.access.api import METADATA_ONLY, ApiReader, ApiUnavailable
 from kubepci.access.trim import TRIMMERS
 from kubepci.verdict import EvidenceUnavailable
@@ -78,10 +78,7 @@ class Listing:
 
 def _write_atomic(path: Path, document: Any) -> None:
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    # dumps, not dump: json.dump streams through the pure-Python encoder, several times
-    # slower on a large cluster's lists than the C encoder that json.dumps uses.
-    text = json.dumps(document, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_text(jsonio.dumps(document), encoding="utf-8")
     tmp.replace(path)
 
 
@@ -131,8 +128,7 @@ class SharedStore:
         computed = self.ensure(name, compute)
         if computed is not None:
             return computed  # no need to parse back what was just written
-        with self._path(name).open(encoding="utf-8") as handle:
-            return json.load(handle)
+        return jsonio.loads(self._path(name).read_bytes())
 
 
 class Snapshot:
@@ -154,7 +150,7 @@ class Snapshot:
         started = time.monotonic()
         try:
             reader = self._reader()
-            for page in reader.list_pages(path, accept=accept):
+            for page in reader.list_pages(path, accept=accept, on_restart=items.clear):
                 pages += 1
                 items.extend(trim(obj) for obj in page.get("items") or [])
                 if pages % 10 == 0:

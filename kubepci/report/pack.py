@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import kubepci
+from kubepci import jsonio
 from kubepci.report import run
 from kubepci.report.redact import json_text_may_need_redaction, redact_obj
 
@@ -53,8 +54,7 @@ def _write_results(path: Path, view: Obj) -> None:
     dump goes through the pure-Python one, which a 10,000-pod cluster's results make slow.
     """
 
-    def compact(value: Any) -> str:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    compact = jsonio.dumps
 
     fields = []
     for key in sorted(view):
@@ -95,7 +95,7 @@ def export_raw(stores: dict[str, Path], directory: Path) -> list[Path]:
             target = directory / RAW / store.name / source.name
             if json_text_may_need_redaction(text):
                 try:
-                    document = json.loads(text)
+                    document = jsonio.loads(text)
                 except ValueError:
                     continue
                 _write_json(target, redact_obj(document), indent=None)

@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from kubepci import jsonio
+
 MASK = "[REDACTED]"
 # Literal credentials shorter than this are left to the patterns: replacing every "admin"
 # in the evidence because some password is "admin" would destroy the evidence.
@@ -33,6 +35,8 @@ _LONG_TEXT = 1024
 
 _KNOWN: set[str] = set()
 _KNOWN_LONGEST_FIRST: list[str] = []
+# How each known credential appears inside a JSON string, either way JSON is written.
+_KNOWN_IN_JSON: set[str] = set()
 
 # Word a key must END with to name a credential (``access_token``, ``client-secret``,
 # ``--token``), so ``token-auth-file`` or ``legacy-token-last-used`` are not matched.
@@ -97,6 +101,7 @@ def register_secret(value: str) -> None:
     if len(value) >= MIN_LITERAL:
         _KNOWN.add(value)
         _KNOWN_LONGEST_FIRST[:] = sorted(_KNOWN, key=len, reverse=True)
+        _KNOWN_IN_JSON.update(json.dumps(value, ensure_ascii=a)[1:-1] for a in (False, True))
 
 
 def known_secrets() -> frozenset[str]:
@@ -107,6 +112,7 @@ def forget_secrets() -> None:
     """For tests: the registry is process-wide."""
     _KNOWN.clear()
     _KNOWN_LONGEST_FIRST.clear()
+    _KNOWN_IN_JSON.clear()
 
 
 @functools.lru_cache(maxsize=8192)  # called for every key of every exported object
@@ -285,13 +291,6 @@ _J_FOLDS = re.compile("[\u0130\u0131\u017f\u212a]")
 _J_WIDE_ESCAPE = re.compile(r"\\(?:u(?!00[01])|/)")
 
 
-def _json_fragments(secret: str) -> tuple[str, ...]:
-    """How a known credential appears inside a JSON string, either way it is written."""
-    return tuple(
-        {json.dumps(secret, ensure_ascii=ascii_only)[1:-1] for ascii_only in (False, True)}
-    )
-
-
 def json_text_may_need_redaction(text: str) -> bool:
     """Could :func:`redact_obj` change the document this JSON text encodes?
 
@@ -300,9 +299,8 @@ def json_text_may_need_redaction(text: str) -> bool:
     """
     if _J_FOLDS.search(text) or _J_WIDE_ESCAPE.search(text):
         return True
-    for secret in _KNOWN_LONGEST_FIRST:
-        if any(fragment in text for fragment in _json_fragments(secret)):
-            return True
+    if any(fragment in text for fragment in _KNOWN_IN_JSON):
+        return True
     low = text.lower()  # with no folding letters, case-insensitive rules become exact
     if any(marker in low for marker in _J_MARKERS):
         return True
@@ -335,9 +333,9 @@ def redact_obj(value: Any, key: str = "") -> Any:
     """
     if isinstance(value, dict | list) and value:
         try:
-            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        except (TypeError, ValueError):
-            return _walk(value, key)  # not JSON (a set, an object): walk it
+            text = jsonio.dumps(value, sort_keys=False)
+        except TypeError:
+            return _walk(value, key)  # not JSON (a set, an object, an int key): walk it
         if not json_text_may_need_redaction(text):
             return value
     return _walk(value, key)

@@ -37,7 +37,7 @@ class Reader:
     def __init__(self) -> None:
         self.lists = 0
 
-    def list_pages(self, path: str, accept: str) -> list[dict]:
+    def list_pages(self, path: str, accept: str, on_restart: object = None) -> list[dict]:
         self.lists += 1
         return [{"items": [{"metadata": {"name": "n1"}}]}]
 
@@ -60,3 +60,17 @@ def test_prefetch_for_a_lone_process_keeps_the_lists_and_never_parses_them_back(
     assert [n["metadata"]["name"] for n in snapshot.namespaces] == ["n1"]
     snapshot.prefetch(["namespaces"], keep=True)
     assert reader.lists == 1
+
+
+def test_a_list_restarted_after_an_expired_continue_token_holds_each_object_once(
+    tmp_path: Path,
+) -> None:
+    class RestartingReader:
+        def list_pages(self, path: str, accept: str, on_restart=None):  # type: ignore[no-untyped-def]
+            yield {"items": [{"metadata": {"name": "n1"}}]}
+            on_restart()  # the continue token expired: the list starts over
+            yield {"items": [{"metadata": {"name": "n1"}}]}
+            yield {"items": [{"metadata": {"name": "n2"}}]}
+
+    snapshot = Snapshot(lambda: RestartingReader(), SharedStore(tmp_path))  # type: ignore[arg-type,return-value]
+    assert [n["metadata"]["name"] for n in snapshot.namespaces] == ["n1", "n2"]
