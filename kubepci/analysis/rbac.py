@@ -145,6 +145,15 @@ class Grant:
             return f"Role {self.binding_namespace}/{self.role_name}"
         return f"ClusterRole {self.role_name}"
 
+    def reaches_cluster_scope(self) -> bool:
+        """Can this grant authorise requests for cluster-scoped resources?
+
+        The authorizer applies a RoleBinding only to requests in its namespace, and a
+        request for a cluster-scoped resource (nodes, CSRs, signers, users, groups) has
+        none; so only ClusterRoleBindings reach them, whatever rule the role holds.
+        """
+        return self.cluster_wide
+
     def path(self) -> str:
         scope = "cluster-wide" if self.cluster_wide else f"in namespace {self.binding_namespace}"
         return (
@@ -279,18 +288,22 @@ def dangerous_permissions(grant: Grant) -> list[str]:
             rule.allows(verb, "rbac.authorization.k8s.io", r) for r in ("roles", "clusterroles")
         ):
             found.append(f"{verb} on roles")
-    if any(
-        rule.allows("impersonate", g, r)
-        for g, r in (("", "users"), ("", "groups"), ("", "serviceaccounts"))
-    ):
+    # Users, groups and uids are cluster-scoped; a ServiceAccount is impersonated in its
+    # namespace, so a RoleBinding can grant that.
+    impersonable = [("", "serviceaccounts")]
+    if grant.reaches_cluster_scope():
+        impersonable += [("", "users"), ("", "groups"), ("authentication.k8s.io", "uids")]
+    if any(rule.allows("impersonate", g, r) for g, r in impersonable):
         found.append("impersonate")
     if grant.cluster_wide and any(rule.allows(v, "", "secrets") for v in ("get", "list", "watch")):
         found.append("read secrets cluster-wide")
-    if any(rule.allows(v, "", "nodes/proxy") for v in ("get", "create")):
+    if grant.reaches_cluster_scope() and any(
+        rule.allows(v, "", "nodes/proxy") for v in ("get", "create")
+    ):
         found.append("nodes/proxy (kubelet API)")
     if grant.cluster_wide and rule.allows("create", "", "pods"):
         found.append("create pods cluster-wide")
-    if can_approve_csr(rule):
+    if grant.reaches_cluster_scope() and can_approve_csr(rule):
         found.append("approve certificate signing requests")
     if rule.allows("create", "", "serviceaccounts/token"):
         found.append("create service account tokens")

@@ -297,6 +297,24 @@ class TestDangerousPermissions:
     def test_narrow_rules_fire_nothing(self, rule_: Rule) -> None:
         assert dangerous_permissions(grant(rule_)) == []
 
+    @pytest.mark.parametrize(
+        "rule_",
+        [
+            r(["get"], ["nodes/proxy"]),
+            r(["impersonate"], ["users", "groups"]),
+            r(
+                ["update", "approve"],
+                ["certificatesigningrequests/approval", "signers"],
+                ["certificates.k8s.io"],
+            ),
+        ],
+    )
+    def test_a_role_binding_grants_nothing_cluster_scoped(self, rule_: Rule) -> None:
+        """Over-reporting fixed: a RoleBinding applies only to requests in its namespace,
+        and requests for nodes, users, groups, CSRs and signers have none."""
+        assert dangerous_permissions(grant(rule_, "RoleBinding")) == []
+        assert dangerous_permissions(grant(rule_, "ClusterRoleBinding")) != []
+
     def test_scope_matters_for_secrets_and_pods(self) -> None:
         namespaced = [r(["get"], ["secrets"]), r(["create"], ["pods"])]
         for rule_ in namespaced:
@@ -697,3 +715,15 @@ class TestIdentities:
             role_binding("x", "ns", "cluster-admin", [subject_user("admin")], "ClusterRole"),
         )
         assert identities.cluster_admin_holders(graph) == []
+
+    def test_a_role_binding_to_an_approver_role_approves_nothing(self) -> None:
+        """CSRs and signers are cluster-scoped, so a RoleBinding cannot grant approval."""
+        found, _ = privileges.csr_approvers(
+            rbac_graph(
+                CSR_APPROVER,
+                role_binding(
+                    "x", "pki", "csr-approver", [subject_user("jane")], role_kind="ClusterRole"
+                ),
+            )
+        )
+        assert found == []
