@@ -74,7 +74,7 @@ class Target:
     """One cluster to audit: a kubeconfig file and a context in it (or in-cluster)."""
 
     id: str
-    kubeconfig: str  # absolute path, or IN_CLUSTER
+    kubeconfig: str  # absolute path, $KUBECONFIG's merged path list, or IN_CLUSTER
     context: str
     server: str
     user: str
@@ -91,7 +91,7 @@ class Target:
         }
 
 
-def _load_document(path: Path) -> dict[str, Any]:
+def _load_document(path: Path, need_contexts: bool = True) -> dict[str, Any]:
     if not path.exists():
         raise KubeconfigError(f"kubeconfig {path}: file not found")
     if path.is_dir():
@@ -108,9 +108,52 @@ def _load_document(path: Path) -> dict[str, Any]:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where else ""
         raise KubeconfigError(f"kubeconfig {path}: not valid YAML{line}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("contexts"), list):
+    if not isinstance(document, dict) or (
+        need_contexts and not isinstance(document.get("contexts"), list)
+    ):
         raise KubeconfigError(f"kubeconfig {path}: not a kubeconfig (no 'contexts' list)")
     return document
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One kubeconfig as kubectl would read it: a file, or $KUBECONFIG's files merged."""
+
+    label: str  # a path, or the path list (what the API client is given to load)
+    document: dict[str, Any]
+    user_folders: dict[str, Path]  # where each user's relative file paths start from
+
+    def folder_of(self, user: str) -> Path:
+        return self.user_folders.get(user, Path(self.label).parent)
+
+
+def _single(path: Path) -> _Source:
+    return _Source(str(path), _load_document(path), {})
+
+
+def _merged(paths: list[Path]) -> _Source:
+    """$KUBECONFIG's files merged as kubectl merges them: files that do not exist are
+    skipped, the first definition of each cluster, user and context name wins, and so
+    does the first current-context set."""
+    present = [p for p in paths if p.exists()]
+    if not present:
+        listed = os.pathsep.join(str(p) for p in paths)
+        raise KubeconfigError(f"$KUBECONFIG {listed}: none of its files exists")
+    merged: dict[str, Any] = {"clusters": [], "users": [], "contexts": []}
+    folders: dict[str, Path] = {}
+    for path in present:
+        document = _load_document(path, need_contexts=False)
+        if not merged.get("current-context") and document.get("current-context"):
+            merged["current-context"] = document["current-context"]
+        for section in ("clusters", "users", "contexts"):
+            taken = {entry.get("name") for entry in merged[section]}
+            for entry in document.get(section) or []:
+                if isinstance(entry, dict) and entry.get("name") not in taken:
+                    merged[section].append(entry)
+                    taken.add(entry.get("name"))
+                    if section == "users":
+                        folders[str(entry.get("name"))] = path.parent
+    return _Source(os.pathsep.join(str(p) for p in present), merged, folders)
 
 
 def _named(document: dict[str, Any], section: str, name: str) -> dict[str, Any] | None:
@@ -222,83 +265,88 @@ def _in_cluster_target(environ: dict[str, str]) -> Target:
 def resolve_targets(
     kubeconfigs: list[str], contexts: list[str], environ: dict[str, str] | None = None
 ) -> list[Target]:
-    """Pair kubeconfig files with contexts; raise KubeconfigError naming the problem.
+    """Pair kubeconfigs with contexts; raise KubeconfigError naming the problem.
 
-    Without ``--context`` each file contributes its current context. With it, each named
-    context is taken from every given file that defines it, and must exist in one.
+    Each ``--kubeconfig`` file stands alone. Without any, ``$KUBECONFIG``'s files are
+    merged into one kubeconfig, as kubectl merges them. Without ``--context`` each
+    kubeconfig contributes its current context. With it, each named context is taken from
+    every kubeconfig that defines it, and must exist in one.
     """
     env = dict(os.environ if environ is None else environ)
-    paths = kubeconfigs or default_kubeconfigs(env)
-    documents: list[tuple[Path, dict[str, Any]]] = []
     targets: list[Target] = []
-    for raw in paths:
-        if raw == IN_CLUSTER:
-            targets.append(_in_cluster_target(env))
-            continue
-        path = Path(raw).expanduser().resolve()
-        documents.append((path, _load_document(path)))
+    sources: list[_Source] = []
+    paths = kubeconfigs or default_kubeconfigs(env)
+    if not kubeconfigs and len(paths) > 1:
+        sources.append(_merged([Path(p).expanduser().resolve() for p in paths]))
+    else:
+        for raw in paths:
+            if raw == IN_CLUSTER:
+                targets.append(_in_cluster_target(env))
+            else:
+                sources.append(_single(Path(raw).expanduser().resolve()))
 
-    wanted: list[tuple[Path, dict[str, Any], str]] = []
+    wanted: list[tuple[_Source, str]] = []
     if contexts:
         for name in contexts:
-            holders = [(p, d) for p, d in documents if _named(d, "contexts", name) is not None]
+            holders = [s for s in sources if _named(s.document, "contexts", name) is not None]
             if not holders:
-                where = ", ".join(str(p) for p, _ in documents) or "the kubeconfig"
+                where = ", ".join(s.label for s in sources) or "the kubeconfig"
                 raise KubeconfigError(f"context {name!r} not found in {where}")
-            wanted.extend((p, d, name) for p, d in holders)
+            wanted.extend((s, name) for s in holders)
     else:
-        for path, document in documents:
-            current = document.get("current-context")
+        for source in sources:
+            current = source.document.get("current-context")
             if not current:
                 raise KubeconfigError(
-                    f"kubeconfig {path}: no current-context set; pass --context NAME"
+                    f"kubeconfig {source.label}: no current-context set; pass --context NAME"
                 )
-            if _named(document, "contexts", current) is None:
+            if _named(source.document, "contexts", current) is None:
                 raise KubeconfigError(
-                    f"kubeconfig {path}: current-context {current!r} is not defined in it"
+                    f"kubeconfig {source.label}: current-context {current!r} is not defined in it"
                 )
-            wanted.append((path, document, current))
+            wanted.append((source, current))
 
-    seen: set[tuple[Path, str]] = set()
-    for path, _, name in wanted:
-        if (path, name) in seen:
-            raise KubeconfigError(f"kubeconfig {path}: context {name!r} was given twice")
-        seen.add((path, name))
+    seen: set[tuple[str, str]] = set()
+    for source, name in wanted:
+        if (source.label, name) in seen:
+            raise KubeconfigError(f"kubeconfig {source.label}: context {name!r} was given twice")
+        seen.add((source.label, name))
 
-    for path, document, name in wanted:
+    for source, name in wanted:
+        label, document = source.label, source.document
         context = _named(document, "contexts", name) or {}
         cluster_name = str(context.get("cluster", ""))
         cluster = _named(document, "clusters", cluster_name)
         if cluster is None:
             raise KubeconfigError(
-                f"kubeconfig {path}: context {name!r} names cluster {cluster_name!r},"
+                f"kubeconfig {label}: context {name!r} names cluster {cluster_name!r},"
                 " which is not defined"
             )
         server = str(cluster.get("server", ""))
         if not server.startswith("https://"):
             raise KubeconfigError(
-                f"kubeconfig {path}: cluster {cluster_name!r} has no https:// server URL"
+                f"kubeconfig {label}: cluster {cluster_name!r} has no https:// server URL"
             )
         if cluster.get("insecure-skip-tls-verify"):
             raise KubeconfigError(
-                f"kubeconfig {path}: cluster {cluster_name!r} sets insecure-skip-tls-verify;"
+                f"kubeconfig {label}: cluster {cluster_name!r} sets insecure-skip-tls-verify;"
                 " kubepci never sends credentials to a server whose certificate it cannot verify"
             )
         user_name = str(context.get("user", ""))
         user = _named(document, "users", user_name)
         if user is None:
             raise KubeconfigError(
-                f"kubeconfig {path}: context {name!r} names user {user_name!r},"
+                f"kubeconfig {label}: context {name!r} names user {user_name!r},"
                 " which is not defined"
             )
         targets.append(
             Target(
-                id=_readable_id(name, path, [p for p, _, n in wanted if n == name]),
-                kubeconfig=str(path),
+                id=_readable_id(name, Path(label), [Path(s.label) for s, n in wanted if n == name]),
+                kubeconfig=label,
                 context=name,
                 server=server,
                 user=user_name,
-                credential=classify_user(user, path.parent),
+                credential=classify_user(user, source.folder_of(user_name)),
             )
         )
     by_id: dict[str, Target] = {}

@@ -200,12 +200,42 @@ def test_ids_are_readable_slugs(tmp_path: Path) -> None:
     assert target.id == "arn:aws:eks:eu-west-1:1234:cluster-prod-pci"
 
 
-def test_kubeconfig_environment_with_several_paths(tmp_path: Path) -> None:
+def test_kubeconfig_environment_with_several_paths_is_merged_as_kubectl_merges_it(
+    tmp_path: Path,
+) -> None:
+    """Regression: each $KUBECONFIG file was audited on its own, so a user whose usual
+    KUBECONFIG=main:extra had several current contexts audited clusters kubectl would not
+    talk to (and a file with only credentials in it stopped the run)."""
     a = kubeconfig(tmp_path, "a.yaml", contexts=("alpha",))
-    b = kubeconfig(tmp_path, "b.yaml", contexts=("beta",))
-    env = {"KUBECONFIG": f"{a}{os.pathsep}{os.pathsep}{b}", "HOME": str(tmp_path)}
-    assert kc.default_kubeconfigs(env) == [str(a), str(b)]
-    assert [t.id for t in resolve_targets([], [], env)] == ["alpha", "beta"]
+    b = kubeconfig(tmp_path, "b.yaml", contexts=("beta", "alpha"))
+    env = {"KUBECONFIG": f"{a}{os.pathsep}{os.pathsep}{tmp_path / 'gone'}{os.pathsep}{b}"}
+    assert kc.default_kubeconfigs(env) == [str(a), str(tmp_path / "gone"), str(b)]
+    (target,) = resolve_targets([], [], env)
+    assert target.context == "alpha"  # the first current-context set
+    assert target.kubeconfig == f"{a}{os.pathsep}{b}"  # what the API client merges again
+    both = resolve_targets([], ["alpha", "beta"], env)
+    assert [t.context for t in both] == ["alpha", "beta"]
+
+
+def test_merged_kubeconfig_takes_each_name_from_the_first_file_and_reads_users_anywhere(
+    tmp_path: Path,
+) -> None:
+    first = kubeconfig_document(contexts=("prod",), server="https://first:6443", current="")
+    first["users"] = []  # credentials live in another file
+    second = kubeconfig_document(contexts=("prod",), server="https://second:6443")
+    second["users"] = [{"name": "prod-user", "user": exec_user()}]
+    a = write_yaml(tmp_path / "clusters.yaml", first)
+    b = write_yaml(tmp_path / "creds" / "users.yaml", second)
+    env = {"KUBECONFIG": f"{a}{os.pathsep}{b}"}
+    (target,) = resolve_targets([], [], env)
+    assert target.server == "https://first:6443"
+    assert target.credential.kind == "exec"
+
+
+def test_kubeconfig_environment_naming_only_missing_files(tmp_path: Path) -> None:
+    env = {"KUBECONFIG": f"{tmp_path / 'a'}{os.pathsep}{tmp_path / 'b'}"}
+    with pytest.raises(KubeconfigError, match="none of its files exists"):
+        resolve_targets([], [], env)
 
 
 def test_explicit_kubeconfig_wins_over_environment(tmp_path: Path) -> None:
