@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -126,6 +127,7 @@ class ApiReader:
         self.policy = policy or Policy()
         self.sleep = sleep
         self.requests: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
 
     @property
     def host(self) -> str:
@@ -172,7 +174,8 @@ class ApiReader:
         Raises ApiUnavailable for any other status, for timeouts and for transport errors
         once the retries are spent.
         """
-        self.requests[f"{method} {path}"] += 1
+        with self._count_lock:  # the snapshot lists several resources at once
+            self.requests[f"{method} {path}"] += 1
         delay = self.policy.backoff
         last = "no attempt made"
         for attempt in range(1, self.policy.attempts + 1):

@@ -13,6 +13,7 @@ import gc
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,9 @@ RESOURCES: dict[str, tuple[str, str]] = {
         "application/json",
     ),
 }
+
+# Started first when several lists run at once, so the longest is not left for last.
+LARGEST_FIRST = ("pods", "rolebindings", "serviceaccounts", "secrets", "services", "namespaces")
 
 Progress = Callable[[str], None]
 
@@ -176,20 +180,31 @@ class Snapshot:
             raise EvidenceUnavailable(listing.error)
         return listing.items
 
-    def prefetch(self, resources: list[str] | None = None, keep: bool = False) -> None:
-        """List every resource into the shared store.
+    def prefetch(
+        self, resources: list[str] | None = None, keep: bool = False, lists_at_once: int = 3
+    ) -> None:
+        """List every resource into the shared store, ``lists_at_once`` resources at a time.
 
-        ``keep``: this process judges too, so hold on to what was listed rather than parse
-        it back from the store. Under pytest-xdist the controller only fetches and keeps
-        nothing; the workers read the store.
+        The API server answers one list while this process parses another, so a few
+        lists at once take little more than the longest of them (each list is still one
+        paginated request after another). ``keep``: this process judges too, so hold on to
+        what was listed rather than parse it back from the store. Under pytest-xdist the
+        controller only fetches and keeps nothing; the workers read the store.
         """
-        for resource in resources or list(RESOURCES):
-            if resource in self._listings:
-                continue
-            with gc_paused():
-                raw = self.store.ensure(f"list-{resource}", lambda r=resource: self._list(r))
-            if keep and raw is not None:
-                self._listings[resource] = Listing.from_json(raw)
+        wanted = [r for r in resources or list(RESOURCES) if r not in self._listings]
+        wanted.sort(key=lambda r: LARGEST_FIRST.index(r) if r in LARGEST_FIRST else 99)
+        if not wanted:
+            return
+        self._reader()  # credentials are loaded once, before the threads need them
+        with gc_paused(), ThreadPoolExecutor(lists_at_once, "kubepci-list") as pool:
+            futures = {
+                r: pool.submit(self.store.ensure, f"list-{r}", lambda r=r: self._list(r))
+                for r in wanted
+            }
+            for resource, future in futures.items():
+                raw = future.result()
+                if keep and raw is not None:
+                    self._listings[resource] = Listing.from_json(raw)
 
     # Named accessors keep checks readable: ``cluster.snapshot.pods``.
     @property

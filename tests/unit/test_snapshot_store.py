@@ -5,9 +5,10 @@ will judge from."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
-from kubepci.access.snapshot import SharedStore, Snapshot
+from kubepci.access.snapshot import RESOURCES, SharedStore, Snapshot
 
 
 def test_computed_once_and_returned_without_reparsing(tmp_path: Path) -> None:
@@ -74,3 +75,18 @@ def test_a_list_restarted_after_an_expired_continue_token_holds_each_object_once
 
     snapshot = Snapshot(lambda: RestartingReader(), SharedStore(tmp_path))  # type: ignore[arg-type,return-value]
     assert [n["metadata"]["name"] for n in snapshot.namespaces] == ["n1", "n2"]
+
+
+def test_prefetch_lists_several_resources_at_once(tmp_path: Path) -> None:
+    both_in_flight = threading.Barrier(2, timeout=10)
+
+    class ConcurrentReader:
+        def list_pages(self, path: str, accept: str, on_restart: object = None) -> list[dict]:
+            if path in (RESOURCES["pods"][0], RESOURCES["rolebindings"][0]):
+                both_in_flight.wait()  # times out (and fails the prefetch) if run in turn
+            return [{"items": [{"metadata": {"name": path}}]}]
+
+    snapshot = Snapshot(lambda: ConcurrentReader(), SharedStore(tmp_path))  # type: ignore[arg-type,return-value]
+    snapshot.prefetch(keep=True)
+    assert set(snapshot._listings) == set(RESOURCES)
+    assert not [listing.error for listing in snapshot._listings.values() if listing.error]
