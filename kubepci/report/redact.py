@@ -259,29 +259,35 @@ def _joined(*parts: str) -> list[str]:
 
 
 _KEY_WORDS = [s for w in ("api", "private", "access", "secret", "auth") for s in _joined(w, "key")]
-# One scan per word, each starting with a literal. Words a header name ends with (x-api-key,
+# One scan per word, each starting with a literal, and run only when a text holding the
+# literals it needs (the first element) has them. Words a header name ends with (x-api-key,
 # x-auth-token, private-token, authorization) get their own rule, without the path case.
-_J_WORD_RULES = (
-    _word_rule(r"token(?<!x-auth-token)(?<!private-token)s?", paths_harmless=True),
-    _word_rule(_ending("token", "x-auth-token", "private-token") + "s?", paths_harmless=False),
-    _word_rule(r"pass(?:w(?:or)?d|phrase)s?", paths_harmless=True),
-    _word_rule(r"pwds?", paths_harmless=True),
-    _word_rule(r"secrets?", paths_harmless=True),
-    _word_rule(r"credentials?", paths_harmless=True),
-    _word_rule(_ending("key", *_KEY_WORDS) + "(?<!x-api-key)s?", paths_harmless=True),
-    _word_rule(_ending("key", "x-api-key") + "s?", paths_harmless=False),
-    _word_rule(_ending("data", *_joined("client", "key", "data")) + "s?", paths_harmless=True),
-    _word_rule(r"authorizations?", paths_harmless=False),
+_J_KEY_DATA = tuple(_joined("key", "data"))
+_J_RULES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
+    (("token",), _word_rule(r"token(?<!x-auth-token)(?<!private-token)s?", paths_harmless=True)),
+    (
+        ("token",),
+        _word_rule(_ending("token", "x-auth-token", "private-token") + "s?", paths_harmless=False),
+    ),
+    (("pass",), _word_rule(r"pass(?:w(?:or)?d|phrase)s?", paths_harmless=True)),
+    (("pwd",), _word_rule(r"pwds?", paths_harmless=True)),
+    (("secret",), _word_rule(r"secrets?", paths_harmless=True)),
+    (("credential",), _word_rule(r"credentials?", paths_harmless=True)),
+    (("key",), _word_rule(_ending("key", *_KEY_WORDS) + "(?<!x-api-key)s?", paths_harmless=True)),
+    (("key",), _word_rule(_ending("key", "x-api-key") + "s?", paths_harmless=False)),
+    (
+        _J_KEY_DATA,
+        _word_rule(_ending("data", *_joined("client", "key", "data")) + "s?", paths_harmless=True),
+    ),
+    (("authorization",), _word_rule(r"authorizations?", paths_harmless=False)),
     # A cookie is redacted whenever its value holds "=", "true" or not.
-    re.compile(r"cookies?" + _J_BEFORE + r'(?:[:=]|"\s*:\s*")'),
+    (("cookie",), re.compile(r"cookies?" + _J_BEFORE + r'(?:[:=]|"\s*:\s*")')),
+    (("eyj",), re.compile(r"eyj[a-z0-9_-]{8}")),  # JWT
+    (("bearer",), re.compile(rf"bearer{_J_SPACE}")),
+    (("basic",), re.compile(rf"basic{_J_SPACE}")),
+    (("@",), re.compile(r'://[^/\s@"]*@')),  # user:password@ in a URL
 )
 _J_MARKERS = ("-----begin", "ls0tls1crudjti")  # PEM and base64 PEM, lowercased
-_J_RULES = (
-    re.compile(r"eyj[a-z0-9_-]{8}"),  # JWT
-    re.compile(rf"bearer{_J_SPACE}"),
-    re.compile(rf"basic{_J_SPACE}"),
-    re.compile(r'://[^/\s@"]*@'),  # user:password@ in a URL
-)
 # The only non-ASCII letters re.IGNORECASE matches to ASCII ones (dotted and dotless i,
 # long s, Kelvin sign); any other character outside ASCII passes no rule for a letter.
 _J_FOLDS = re.compile("[\u0130\u0131\u017f\u212a]")
@@ -297,14 +303,17 @@ def json_text_may_need_redaction(text: str) -> bool:
     False means certainly not; True means the document has to be walked. ``text`` is
     JSON written with either ``ensure_ascii`` setting.
     """
-    if _J_FOLDS.search(text) or _J_WIDE_ESCAPE.search(text):
+    # Substring tests first: they cost a fraction of a regular-expression scan.
+    if not text.isascii() and _J_FOLDS.search(text):
+        return True
+    if ("\\u" in text or "\\/" in text) and _J_WIDE_ESCAPE.search(text):
         return True
     if any(fragment in text for fragment in _KNOWN_IN_JSON):
         return True
     low = text.lower()  # with no folding letters, case-insensitive rules become exact
     if any(marker in low for marker in _J_MARKERS):
         return True
-    return any(rule.search(low) for rule in (*_J_RULES, *_J_WORD_RULES))
+    return any(rule.search(low) for needs, rule in _J_RULES if any(part in low for part in needs))
 
 
 # Elements of a list at least this long are each looked at whole before being walked:
