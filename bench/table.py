@@ -266,7 +266,7 @@ def render(results: list[SizeResult], machine: Machine, notes: list[str]) -> str
         "floor = a separate process listing each resource the suite reads once, paginated "
         "(limit 500), with the official kubernetes client (lists s = the lists alone). "
         "Floors are the faster of two runs, suite runs the fastest of their repeats "
-        "(--repeats, default 3; "
+        "(--repeats, default 3, the two modes taking turns; "
         "the machine is shared); "
         "memory is the largest any repeat reached. "
         "budget = 1.5 x floor + probes (JUnit time of the network-probe checks in the "
