@@ -212,7 +212,9 @@ def phase_lines(results: list[SizeResult]) -> list[str]:
     """Where each run's wall time goes (controller-side stamps from bench.phases)."""
     names = [name for name, _, _ in PHASES]
     lines = [
-        "| run | " + " | ".join(f"{n} s" for n in names) + " | suite's lists s | floor lists s |",
+        "| run | "
+        + " | ".join(f"{n} s" for n in names)
+        + " | suite's lists s (summed; three run at once) | floor lists s |",
         "|" + "---|" * (len(names) + 3),
     ]
     for r in results:
