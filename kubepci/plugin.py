@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from kubepci import catalogue
-from kubepci.access.api import ApiUnavailable, Policy
+from kubepci.access.api import Policy
 from kubepci.access.cluster import ClusterSession
 from kubepci.access.kubeconfig import KubeconfigError, Target, resolve_targets
 from kubepci.analysis.flags import parse_duration
@@ -25,6 +25,7 @@ from kubepci.facade import Cluster, Settings
 from kubepci.report import htmlreport
 from kubepci.report import register as register_outputs
 from kubepci.report import results as report_results
+from kubepci.report.redact import redact
 from kubepci.report.results import ResultCollector
 from kubepci.verdict import EvidenceUnavailable, ManualAttestation, NotApplicable, Verdict
 from kubepci.waivers import WaiverError
@@ -111,6 +112,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[OWN_STORE] = True
     config.stash[SESSIONS] = {}
     config.pluginmanager.register(ResultCollector(config), ResultCollector.NAME)
+    config.pluginmanager.register(UnreachableClusters(), UnreachableClusters.NAME)
     register_outputs(config)
 
 
@@ -167,7 +169,8 @@ def _settings(config: pytest.Config) -> Settings:
 def _say(config: pytest.Config, message: str) -> None:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and not hasattr(config, "workerinput"):
-        reporter.write_line(f"kubepci: {message}")
+        # Progress may quote what a server answered: it is redacted like every output.
+        reporter.write_line(redact(f"kubepci: {message}"))
 
 
 def _audit_requested(config: pytest.Config) -> bool:
@@ -226,19 +229,36 @@ def _start_audit(config: pytest.Config) -> None:
         )
     if hasattr(config, "workerinput") or config.option.collectonly:
         return
-    # The controller makes first contact: a cluster that cannot be reached or that
-    # rejects the credentials stops the run here, with one line, before any check runs.
+    # The controller makes first contact. A cluster that cannot be reached, or that
+    # rejects the credentials, is not read; every check on it reports an error naming
+    # why (UnreachableClusters), so the reports are still written and the other clusters
+    # are still audited.
     for target in targets:
         cluster = sessions[target.id]
-        try:
-            _say(config, f"{target.id}: connecting to {target.server}")
-            cluster.connect()
-            _say(config, f"{target.id}: reading the cluster (one paginated list per resource)")
-            # Without xdist workers this process judges too: keep the lists in memory.
-            cluster.snapshot.prefetch(keep=not config.pluginmanager.has_plugin("dsession"))
-        except (EvidenceUnavailable, ApiUnavailable) as exc:
-            reason = getattr(exc, "reason", str(exc))
-            pytest.exit(f"kubepci: cluster {target.id} ({target.server}): {reason}", returncode=2)
+        _say(config, f"{target.id}: connecting to {target.server}")
+        if cluster.connect_error:
+            _say(
+                config,
+                f"{target.id}: cannot connect ({cluster.connect_error});"
+                " every check on this cluster reports an error",
+            )
+            continue
+        _say(config, f"{target.id}: reading the cluster (one paginated list per resource)")
+        # Without xdist workers this process judges too: keep the lists in memory.
+        cluster.snapshot.prefetch(keep=not config.pluginmanager.has_plugin("dsession"))
+
+
+class UnreachableClusters:
+    """Fails closed, fast: a check on a cluster the suite could not connect to errors at
+    once with the reason, before its body would retry the API server again and again."""
+
+    NAME = "kubepci-unreachable"
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        view = item.stash.get(RESULT, None)
+        if view is not None and view.session.connect_error:
+            raise EvidenceUnavailable(f"cannot connect: {view.session.connect_error}")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

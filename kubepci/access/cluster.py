@@ -95,6 +95,16 @@ class ClusterSession:
         return {"version": self.version, "identity": self.identity}
 
     @cached_property
+    def connect_error(self) -> str:
+        """Why first contact failed ("" when it succeeded). The controller makes it; under
+        pytest-xdist the workers read its answer from the store and contact nothing."""
+        try:
+            self.connect()
+        except EvidenceUnavailable as exc:
+            return exc.reason
+        return ""
+
+    @cached_property
     def version(self) -> Obj:
         return self._shared("version", lambda: self.reader().get_json("/version"))
 

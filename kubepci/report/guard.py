@@ -103,7 +103,7 @@ class RedactionGuard:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionstart(self, session: pytest.Session):
-        # A run stopped at first contact prints the API server's answer: scrub it.
+        # A run stopped at session start prints why, which may quote a file or a server.
         try:
             return (yield)
         except pytest.exit.Exception as exc:

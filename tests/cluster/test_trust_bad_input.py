@@ -4,12 +4,14 @@ result reported as passed. Each case runs the suite as a user would (a subproces
 from __future__ import annotations
 
 import datetime as dt
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.cluster.conftest import LocalCluster, SuiteRun, run_suite
+from kubepci import catalogue
+from tests.cluster.conftest import LocalCluster, SuiteRun, run_suite, verdicts
 
 
 def assert_clean_refusal(run: SuiteRun, expected: str, code: int) -> None:
@@ -72,6 +74,31 @@ def test_unreachable_server(local_cluster: LocalCluster, tmp_path: Path) -> None
     path = kubeconfig_copy(local_cluster, tmp_path, clusters__server="https://127.0.0.1:9")
     run = run_suite(str(path), tmp_path / "out")
     assert_clean_refusal(run, "unreachable", 2)
+    # Bug fixed: the run used to stop at session start and write no report at all, so a
+    # nightly job had no JUnit or evidence to file. Every check now errors, with the reason.
+    found = verdicts(run)
+    assert len(found) == len(catalogue.load().checks)
+    assert {verdict for verdict, _ in found.values()} == {"error"}
+    assert all("cannot connect: unreachable" in message for _, message in found.values())
+
+
+def test_an_unreachable_cluster_does_not_stop_the_audit_of_another(
+    local_cluster: LocalCluster, tmp_path: Path
+) -> None:
+    path = kubeconfig_copy(local_cluster, tmp_path, clusters__server="https://127.0.0.1:9")
+    document = yaml.safe_load(path.read_text())
+    document["contexts"][0]["name"] = document["current-context"] = "gone"
+    path.write_text(yaml.safe_dump(document))
+    run = run_suite(str(path), tmp_path / "out", f"--kubeconfig={local_cluster.kubeconfig}")
+    assert run.returncode == 2, (run.stdout + run.stderr)[-2000:]
+    tree = ET.parse(run.outdir / "junit.xml")
+    by_cluster: dict[str, set[str]] = {}
+    for case in tree.iter("testcase"):
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        by_cluster.setdefault(str(props["cluster"]), set()).add(str(props["verdict"]))
+    assert by_cluster.pop("gone") == {"error"}
+    ((_, reachable),) = by_cluster.items()
+    assert "passed" in reachable  # the reachable cluster was audited as usual
 
 
 def test_rejected_credentials(local_cluster: LocalCluster, tmp_path: Path) -> None:
