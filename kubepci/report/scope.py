@@ -70,10 +70,11 @@ def cluster_scope(session: ClusterSession) -> Obj:
     unavailable: list[str] = []
 
     def read(name: str, needs: str, compute: Any) -> Any:
-        # Only what the run already collected: a missing store file means first contact
-        # never happened (the run stopped early), and reading now would contact the cluster.
+        # Only what the run already collected: a missing store file means it was never
+        # read (first contact failed, or the run stopped early), and reading it now would
+        # contact the cluster.
         if needs not in stored:
-            unavailable.append(f"{name}: not collected (the run stopped before first contact)")
+            unavailable.append(f"{name}: not collected (first contact failed or never happened)")
             return None
         try:
             return compute()
