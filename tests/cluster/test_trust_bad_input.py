@@ -98,7 +98,7 @@ def test_an_unreachable_cluster_does_not_stop_the_audit_of_another(
         by_cluster.setdefault(str(props["cluster"]), set()).add(str(props["verdict"]))
     assert by_cluster.pop("gone") == {"error"}
     ((_, reachable),) = by_cluster.items()
-    assert "passed" in reachable  # the reachable cluster was audited as usual
+    assert reachable & {"passed", "failed"}  # the reachable cluster was judged as usual
 
 
 def test_rejected_credentials(local_cluster: LocalCluster, tmp_path: Path) -> None:
