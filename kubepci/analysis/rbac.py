@@ -283,10 +283,11 @@ def dangerous_permissions(grant: Grant) -> list[str]:
             found.append("wildcard verbs")
         if WILDCARD in rule.resources or (WILDCARD in rule.api_groups and rule.resources):
             found.append("wildcard resources")
-    for verb in ("escalate", "bind"):
-        if any(
-            rule.allows(verb, "rbac.authorization.k8s.io", r) for r in ("roles", "clusterroles")
-        ):
+    # Escalating a ClusterRole means updating a cluster-scoped object, which a RoleBinding
+    # cannot authorise; binding one is checked in the new binding's namespace, so it can.
+    escalatable = ("roles", "clusterroles") if grant.reaches_cluster_scope() else ("roles",)
+    for verb, resources in (("escalate", escalatable), ("bind", ("roles", "clusterroles"))):
+        if any(rule.allows(verb, "rbac.authorization.k8s.io", r) for r in resources):
             found.append(f"{verb} on roles")
     # Users, groups and uids are cluster-scoped; a ServiceAccount is impersonated in its
     # namespace, so a RoleBinding can grant that.

@@ -315,6 +315,17 @@ class TestDangerousPermissions:
         assert dangerous_permissions(grant(rule_, "RoleBinding")) == []
         assert dangerous_permissions(grant(rule_, "ClusterRoleBinding")) != []
 
+    def test_a_role_binding_can_bind_a_cluster_role_but_not_escalate_one(self) -> None:
+        cluster_roles = ["clusterroles"]
+        group = ["rbac.authorization.k8s.io"]
+        escalate = grant(r(["escalate"], cluster_roles, group), "RoleBinding")
+        bind = grant(r(["bind"], cluster_roles, group), "RoleBinding")
+        assert dangerous_permissions(escalate) == []
+        assert dangerous_permissions(bind) == ["bind on roles"]
+        assert dangerous_permissions(grant(r(["escalate"], ["roles"], group), "RoleBinding")) == [
+            "escalate on roles"
+        ]
+
     def test_scope_matters_for_secrets_and_pods(self) -> None:
         namespaced = [r(["get"], ["secrets"]), r(["create"], ["pods"])]
         for rule_ in namespaced:
