@@ -14,8 +14,6 @@ from typing import Any
 
 import orjson
 
-JSONDecodeError = orjson.JSONDecodeError  # a ValueError, as json's is
-
 
 def loads(data: bytes | str) -> Any:
     return orjson.loads(data)

@@ -82,16 +82,14 @@ def service_account_privileges(graph: RbacGraph) -> tuple[list[PrivilegeFinding]
 
 def _grants_approval(grant: Grant) -> bool:
     # CSRs and signers are cluster-scoped: a RoleBinding grants neither right.
-    return grant.reaches_cluster_scope() and any(
+    return grant.cluster_wide and any(
         grant.rule.allows(v, "certificates.k8s.io", "certificatesigningrequests/approval")
         for v in ("update", "patch")
     )
 
 
 def _grants_signer_approve(grant: Grant) -> bool:
-    return grant.reaches_cluster_scope() and grant.rule.allows(
-        "approve", "certificates.k8s.io", "signers"
-    )
+    return grant.cluster_wide and grant.rule.allows("approve", "certificates.k8s.io", "signers")
 
 
 def csr_approvers(graph: RbacGraph) -> tuple[list[tuple[Subject, list[Grant]]], list[Grant]]:

@@ -131,6 +131,12 @@ class Grant:
 
     @property
     def cluster_wide(self) -> bool:
+        """Granted everywhere, and so also over cluster-scoped resources.
+
+        The authorizer applies a RoleBinding only to requests in its namespace, and a
+        request for a cluster-scoped resource (nodes, CSRs, signers, users, groups) has
+        none; so only ClusterRoleBindings reach them, whatever rule the role holds.
+        """
         return self.binding_kind == "ClusterRoleBinding"
 
     @property
@@ -144,15 +150,6 @@ class Grant:
         if self.role_kind == "Role":
             return f"Role {self.binding_namespace}/{self.role_name}"
         return f"ClusterRole {self.role_name}"
-
-    def reaches_cluster_scope(self) -> bool:
-        """Can this grant authorise requests for cluster-scoped resources?
-
-        The authorizer applies a RoleBinding only to requests in its namespace, and a
-        request for a cluster-scoped resource (nodes, CSRs, signers, users, groups) has
-        none; so only ClusterRoleBindings reach them, whatever rule the role holds.
-        """
-        return self.cluster_wide
 
     def path(self) -> str:
         scope = "cluster-wide" if self.cluster_wide else f"in namespace {self.binding_namespace}"
@@ -285,26 +282,24 @@ def dangerous_permissions(grant: Grant) -> list[str]:
             found.append("wildcard resources")
     # Escalating a ClusterRole means updating a cluster-scoped object, which a RoleBinding
     # cannot authorise; binding one is checked in the new binding's namespace, so it can.
-    escalatable = ("roles", "clusterroles") if grant.reaches_cluster_scope() else ("roles",)
+    escalatable = ("roles", "clusterroles") if grant.cluster_wide else ("roles",)
     for verb, resources in (("escalate", escalatable), ("bind", ("roles", "clusterroles"))):
         if any(rule.allows(verb, "rbac.authorization.k8s.io", r) for r in resources):
             found.append(f"{verb} on roles")
     # Users, groups and uids are cluster-scoped; a ServiceAccount is impersonated in its
     # namespace, so a RoleBinding can grant that.
     impersonable = [("", "serviceaccounts")]
-    if grant.reaches_cluster_scope():
+    if grant.cluster_wide:
         impersonable += [("", "users"), ("", "groups"), ("authentication.k8s.io", "uids")]
     if any(rule.allows("impersonate", g, r) for g, r in impersonable):
         found.append("impersonate")
     if grant.cluster_wide and any(rule.allows(v, "", "secrets") for v in ("get", "list", "watch")):
         found.append("read secrets cluster-wide")
-    if grant.reaches_cluster_scope() and any(
-        rule.allows(v, "", "nodes/proxy") for v in ("get", "create")
-    ):
+    if grant.cluster_wide and any(rule.allows(v, "", "nodes/proxy") for v in ("get", "create")):
         found.append("nodes/proxy (kubelet API)")
     if grant.cluster_wide and rule.allows("create", "", "pods"):
         found.append("create pods cluster-wide")
-    if grant.reaches_cluster_scope() and can_approve_csr(rule):
+    if grant.cluster_wide and can_approve_csr(rule):
         found.append("approve certificate signing requests")
     if rule.allows("create", "", "serviceaccounts/token"):
         found.append("create service account tokens")

@@ -38,12 +38,9 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_json(path: Path, document: Any, indent: int | None = 2) -> None:
+def _write_json(path: Path, document: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    separators = (",", ":") if indent is None else None
-    text = json.dumps(
-        document, indent=indent, sort_keys=True, separators=separators, ensure_ascii=False
-    )
+    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
     path.write_text(text + "\n", encoding="utf-8")
 
 
@@ -53,9 +50,7 @@ def _write_results(path: Path, view: Obj) -> None:
     Readable and diffable line by line, and written by the C encoder: a fully indented
     dump goes through the pure-Python one, which a 10,000-pod cluster's results make slow.
     """
-
     compact = jsonio.dumps
-
     fields = []
     for key in sorted(view):
         value = view[key]
@@ -92,16 +87,14 @@ def export_raw(stores: dict[str, Path], directory: Path) -> list[Path]:
                 text = source.read_text(encoding="utf-8")
             except OSError:
                 continue  # a store file being replaced; the checks never read it either
-            target = directory / RAW / store.name / source.name
             if json_text_may_need_redaction(text):
                 try:
-                    document = jsonio.loads(text)
+                    text = jsonio.dumps(redact_obj(jsonio.loads(text)))
                 except ValueError:
                     continue
-                _write_json(target, redact_obj(document), indent=None)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+            target = directory / RAW / store.name / source.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
             written.append(target)
     return written
 
