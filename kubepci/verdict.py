@@ -30,6 +30,10 @@ class Finding:
     namespace: str
     name: str
     detail: str
+    # What the finding is, as a waiver names it: a privilege-class id from the RBAC risk
+    # catalogue (``read-secrets``, ``admin-equivalent``) or a short reason code for other
+    # checks. A waiver for one class leaves a new, worse finding on the same object open.
+    finding_class: str = ""
 
     @property
     def ref(self) -> str:
@@ -47,16 +51,35 @@ class Finding:
         )
 
     def line(self) -> str:
-        return f"{self.ref}: {self.detail}"
+        """``ref: detail``, then `` [class]`` when the finding has one.
+
+        >>> Finding("ServiceAccount", "kubepci", "auditor", "list secrets", "read-secrets").line()
+        'ServiceAccount kubepci/auditor: list secrets [read-secrets]'
+        """
+        line = f"{self.ref}: {self.detail}"
+        return f"{line} [{self.finding_class}]" if self.finding_class else line
 
     def to_json(self) -> dict[str, str]:
         # Spelled out: dataclasses.asdict deep-copies, which at 10,000 findings shows.
+        # "class" is always present (empty when none), so results.json keeps one shape.
         return {
             "kind": self.kind,
             "namespace": self.namespace,
             "name": self.name,
             "detail": self.detail,
+            "class": self.finding_class,
         }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Finding:
+        """The inverse of :meth:`to_json`; a record written before classes has none."""
+        return cls(
+            str(raw["kind"]),
+            str(raw["namespace"]),
+            str(raw["name"]),
+            str(raw["detail"]),
+            str(raw.get("class") or ""),
+        )
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Waivers: findings an approver accepted in writing, until a date.
 
 A waiver never turns a missing piece of evidence into a pass: it only applies to a
-finding the suite actually made, names who approved it and why, and stops applying on
-its expiry date. The file is validated before any cluster is contacted.
+finding the suite actually made, names who approved it and why, and names the finding
+by check, object and class, so a new, worse finding on a waived object stays open. The
+file is validated before any cluster is contacted; an expired waiver stops the run.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import yaml
 
 from kubepci.verdict import Finding
 
-REQUIRED = ("check", "selector", "justification", "approver", "expires")
+REQUIRED = ("check", "selector", "class", "justification", "approver", "expires")
 SELECTOR_KEYS = ("kind", "namespace", "name")
 
 
@@ -31,6 +32,9 @@ class Waiver:
     kind: str
     namespace: str
     name: str
+    # Glob over Finding.finding_class; "*" (written out in the file) accepts every class,
+    # including findings that carry none.
+    finding_class: str
     justification: str
     approver: str
     expires: dt.date
@@ -41,12 +45,14 @@ class Waiver:
             and fnmatchcase(finding.kind, self.kind)
             and fnmatchcase(finding.namespace, self.namespace)
             and fnmatchcase(finding.name, self.name)
+            and fnmatchcase(finding.finding_class, self.finding_class)
         )
 
     def to_json(self) -> dict[str, Any]:
         return {
             "check": self.check,
             "selector": {"kind": self.kind, "namespace": self.namespace, "name": self.name},
+            "class": self.finding_class,
             "justification": self.justification,
             "approver": self.approver,
             "expires": self.expires.isoformat(),
@@ -90,6 +96,12 @@ def parse(document: Any, known_checks: set[str], today: dt.date, source: str) ->
         bad = sorted(set(selector) - set(SELECTOR_KEYS))
         if bad:
             raise WaiverError(f"{where}: unknown selector field(s) {', '.join(bad)}")
+        finding_class = entry["class"]
+        if not isinstance(finding_class, str):
+            raise WaiverError(
+                f"{where}: 'class' must be one finding class or glob (quote \"*\" for every"
+                f" class; one entry per class), got {finding_class!r}"
+            )
         expires = _date(entry["expires"], where)
         if expires < today:
             raise WaiverError(
@@ -101,6 +113,7 @@ def parse(document: Any, known_checks: set[str], today: dt.date, source: str) ->
                 str(selector["kind"]),
                 str(selector.get("namespace", "")),
                 str(selector["name"]),
+                finding_class.strip(),
                 str(entry["justification"]).strip(),
                 str(entry["approver"]).strip(),
                 expires,
@@ -117,8 +130,11 @@ def load(path: str, known_checks: set[str], today: dt.date | None = None) -> lis
         document = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise WaiverError(f"waivers {path}: not readable ({exc.__class__.__name__})") from None
-    except yaml.YAMLError:
-        raise WaiverError(f"waivers {path}: not valid YAML") from None
+    except yaml.YAMLError as exc:
+        # `class: *` is the likeliest slip: an unquoted * starts a YAML alias.
+        alias = "alias" in f"{getattr(exc, 'context', '')} {getattr(exc, 'problem', '')}"
+        hint = ' (a glob starting with * must be quoted: class: "*")' if alias else ""
+        raise WaiverError(f"waivers {path}: not valid YAML{hint}") from None
     return parse(document, known_checks, today or dt.datetime.now(dt.UTC).date(), path)
 
 

@@ -171,6 +171,13 @@ def anchor(check_id: str, cluster: str) -> str:
     return "check-" + "".join(c if c.isalnum() else "-" for c in f"{check_id}-{cluster}")
 
 
+def _waived_class(waived: Obj) -> str:
+    """The waived finding's class, and the waiver's glob when that is wider ("*")."""
+    found = str(waived["finding"].get("class", ""))
+    accepted = str(waived["waiver"].get("class", ""))
+    return found if accepted in ("", found) else f"{found or '(none)'} (waiver: {accepted})"
+
+
 def check_html(payload: Obj) -> str:
     """One check on one cluster: what it verifies, verdict and why, remediation, evidence."""
     verdict = str(payload.get("verdict", ""))
@@ -190,16 +197,20 @@ def check_html(payload: Obj) -> str:
     ]
     findings = payload.get("findings") or []
     if findings:
-        rows = [[f["kind"], f["namespace"], f["name"], f["detail"]] for f in findings]
+        rows = [
+            [f["kind"], f["namespace"], f["name"], f.get("class", ""), f["detail"]]
+            for f in findings
+        ]
         parts.append(
             f"<p><b>Findings</b> ({len(findings)})</p>"
-            + _table(["Kind", "Namespace", "Name", "Detail"], rows)
+            + _table(["Kind", "Namespace", "Name", "Class", "Detail"], rows)
         )
     waived = payload.get("waived") or []
     if waived:
         rows = [
             [
                 f"{w['finding']['kind']} {w['finding']['namespace']}/{w['finding']['name']}",
+                _waived_class(w),
                 w["waiver"]["approver"],
                 w["waiver"]["expires"],
                 w["waiver"]["justification"],
@@ -208,7 +219,7 @@ def check_html(payload: Obj) -> str:
         ]
         parts.append(
             "<p><b>Waivers applied</b></p>"
-            + _table(["Finding", "Approved by", "Expires", "Justification"], rows)
+            + _table(["Finding", "Class", "Approved by", "Expires", "Justification"], rows)
         )
     parts.append(f"<p><b>Remediation</b> {escape(str(payload.get('remediation', '')))}</p>")
     parts.append(f"<p><b>Evidence source</b> {escape(str(payload.get('evidence_source', '')))}</p>")

@@ -149,6 +149,7 @@ def _waivers(tmp_path: Path, entry: dict[str, object]) -> Path:
 GOOD_WAIVER = {
     "check": "pod-token-automount",
     "selector": {"kind": "Pod", "namespace": "x", "name": "y"},
+    "class": "*",
     "justification": "test",
     "approver": "someone",
     "expires": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
@@ -161,6 +162,7 @@ GOOD_WAIVER = {
         ({**GOOD_WAIVER, "check": "no-such-check"}, "unknown check id 'no-such-check'"),
         ({**GOOD_WAIVER, "expires": "2020-01-01"}, "expired on 2020-01-01"),
         ({k: v for k, v in GOOD_WAIVER.items() if k != "approver"}, "missing approver"),
+        ({k: v for k, v in GOOD_WAIVER.items() if k != "class"}, "missing class"),
         ({**GOOD_WAIVER, "expires": "someday"}, "'expires' must be a date"),
     ],
 )

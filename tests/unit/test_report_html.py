@@ -20,7 +20,13 @@ PROBE = {
 def failed_check() -> dict:
     data = result("kubelet-anonymous-probe", "failed", reason="1 finding(s)")
     data["findings"] = [
-        {"kind": "Node", "namespace": "", "name": "vm", "detail": "GET /pods answered 200"}
+        {
+            "kind": "Node",
+            "namespace": "",
+            "name": "vm",
+            "detail": "GET /pods answered 200",
+            "class": "anonymous-kubelet",
+        }
     ]
     data["evidence"] = [
         {"title": "Unauthenticated requests to each kubelet", "kind": "probe", "content": [PROBE]},
@@ -40,10 +46,17 @@ def failed_check() -> dict:
     ]
     data["waived"] = [
         {
-            "finding": {"kind": "Node", "namespace": "", "name": "old", "detail": "x"},
+            "finding": {
+                "kind": "Node",
+                "namespace": "",
+                "name": "old",
+                "detail": "x",
+                "class": "anonymous-kubelet",
+            },
             "waiver": {
                 "check": "kubelet-anonymous-probe",
                 "selector": {"kind": "Node", "namespace": "", "name": "old"},
+                "class": "*",
                 "justification": "decommissioned on 2026-02-01",
                 "approver": "ciso@example.com",
                 "expires": "2026-02-01",
@@ -71,12 +84,23 @@ def test_check_extra_holds_everything_an_assessor_reads() -> None:
         "readOnlyPort",
         "decommissioned on 2026-02-01",  # waiver justification and expiry
         "ciso@example.com",
+        "<th>Class</th>",
+        "<td>anonymous-kubelet</td>",  # the finding's class
+        "<td>anonymous-kubelet (waiver: *)</td>",  # and the wider glob that waived it
     ):
         assert expected in html, expected
     # Failing evidence is shown opened; the body of a probe is escaped, never markup.
     assert "<details open>" in html
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_findings_written_before_classes_still_render() -> None:
+    data = failed_check()
+    del data["findings"][0]["class"]
+    del data["waived"][0]["finding"]["class"], data["waived"][0]["waiver"]["class"]
+    html = htmlparts.check_html(data)
+    assert "GET /pods answered 200" in html and "ciso@example.com" in html
 
 
 def test_passed_check_evidence_starts_collapsed() -> None:

@@ -32,13 +32,18 @@ from kubepci.waivers import Waiver
 pytest_plugins = ["pytester"]
 
 CHECK = catalogue.load().checks["service-account-privileges"]
-BOT = Finding("ServiceAccount", "payments", "deploy-bot", "cluster-admin equivalent")
-AUDITOR = Finding("ServiceAccount", "kubepci", "auditor", "read secrets cluster-wide")
+BOT = Finding(
+    "ServiceAccount", "payments", "deploy-bot", "cluster-admin equivalent", "admin-equivalent"
+)
+AUDITOR = Finding(
+    "ServiceAccount", "kubepci", "auditor", "read secrets cluster-wide", "read-secrets"
+)
 AUDITOR_WAIVER = Waiver(
     CHECK.id,
     "ServiceAccount",
     "kubepci",
     "auditor",
+    "read-secrets",
     "metadata-only secret listing",
     "jane.doe@example.com",
     dt.date(2099, 1, 1),
@@ -85,8 +90,8 @@ class TestJudge:
         message = failure.value.msg
         assert message.splitlines() == [
             f"{CHECK.title}: 2 finding(s)",
-            "ServiceAccount kubepci/auditor: read secrets cluster-wide",
-            "ServiceAccount payments/deploy-bot: cluster-admin equivalent",
+            "ServiceAccount kubepci/auditor: read secrets cluster-wide [read-secrets]",
+            "ServiceAccount payments/deploy-bot: cluster-admin equivalent [admin-equivalent]",
         ]
         assert cluster.result.verdict is Verdict.FAILED
         assert cluster.result.reason == "2 finding(s)"
@@ -123,8 +128,21 @@ class TestJudge:
         assert [w["finding"]["name"] for w in cluster.result.waived] == ["auditor"]
         assert cluster.result.findings == [AUDITOR, BOT]
 
+    def test_a_waiver_for_one_class_leaves_a_worse_finding_on_the_object_open(self) -> None:
+        worse = Finding(
+            "ServiceAccount", "kubepci", "auditor", "cluster-admin equivalent", "admin-equivalent"
+        )
+        cluster = view([AUDITOR_WAIVER])
+        with pytest.raises(pytest.fail.Exception) as failure:
+            cluster.judge([AUDITOR, worse], passed="unused")
+        assert cluster.result.verdict is Verdict.FAILED
+        assert failure.value.msg.splitlines()[1:] == [
+            "ServiceAccount kubepci/auditor: cluster-admin equivalent [admin-equivalent]"
+        ]
+        assert [w["finding"]["class"] for w in cluster.result.waived] == ["read-secrets"]
+
     def test_a_waiver_for_another_check_does_not_apply(self) -> None:
-        other = Waiver("pod-token-automount", "*", "*", "*", "j", "a", dt.date(2099, 1, 1))
+        other = Waiver("pod-token-automount", "*", "*", "*", "*", "j", "a", dt.date(2099, 1, 1))
         cluster = view([other])
         with pytest.raises(pytest.fail.Exception):
             cluster.judge([AUDITOR], passed="unused")
@@ -139,6 +157,30 @@ class TestJudge:
         assert as_json["verdict"] == "failed"
         assert as_json["findings"] == [BOT.to_json()]
         assert as_json["evidence"] == [{"title": "Paths", "kind": "rbac", "content": ["a → b"]}]
+
+
+class TestFinding:
+    def test_class_is_shown_after_the_detail_and_always_in_json(self) -> None:
+        plain = Finding("Pod", "shop", "web", "token mounted")
+        assert plain.line() == "Pod shop/web: token mounted"
+        assert plain.to_json() == {
+            "kind": "Pod",
+            "namespace": "shop",
+            "name": "web",
+            "detail": "token mounted",
+            "class": "",
+        }
+        assert AUDITOR.line() == (
+            "ServiceAccount kubepci/auditor: read secrets cluster-wide [read-secrets]"
+        )
+        assert AUDITOR.ref == "ServiceAccount kubepci/auditor"
+        assert AUDITOR.to_json()["class"] == "read-secrets"
+
+    def test_json_round_trip(self) -> None:
+        for finding in (AUDITOR, BOT, Finding("Node", "", "vm", "x")):
+            assert Finding.from_json(json.loads(json.dumps(finding.to_json()))) == finding
+        older = {"kind": "Node", "namespace": "", "name": "vm", "detail": "x"}
+        assert Finding.from_json(older) == Finding("Node", "", "vm", "x", "")
 
 
 class TestOtherEndings:
@@ -189,7 +231,7 @@ def test_judge_in_a_real_pytest_run(pytester: pytest.Pytester) -> None:
             view().judge([WEB], passed="x")
 
         def test_waived():
-            w = Waiver(CHECK.id, "Pod", "shop", "web", "why", "who", dt.date(2099, 1, 1))
+            w = Waiver(CHECK.id, "Pod", "shop", "web", "*", "why", "who", dt.date(2099, 1, 1))
             view([w]).judge([WEB], passed="x")
 
         def test_passes():
@@ -378,5 +420,7 @@ class TestTlsFailures:
 def test_a_finding_serialises_every_field() -> None:
     import dataclasses
 
-    finding = Finding("Pod", "shop", "web", "token mounted")
-    assert finding.to_json() == dataclasses.asdict(finding)
+    finding = Finding("Pod", "shop", "web", "token mounted", "automount")
+    fields = dataclasses.asdict(finding)
+    fields["class"] = fields.pop("finding_class")  # "class" is the name waivers use
+    assert finding.to_json() == fields

@@ -1,0 +1,175 @@
+"""Which privilege classes (catalogue/privileges.yaml) a holder of rules has, and where.
+
+A *holder* is anything rules reach: an identity through its bindings, a role it could
+bind, or "any rule" after an escalation. Each class is a set of authorization requests,
+answered by :mod:`kubepci.analysis.authorizer` exactly as the API server would; this
+module only chooses the requests (names and namespaces) to ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from kubepci.analysis.authorizer import Grant, Request, rule_allows
+from kubepci.catalogue.privileges import Alternative, PrivilegeClass, RequestTemplate
+
+# A name no rule lists: a request for it is allowed only by rules without resourceNames,
+# i.e. "for every object".
+ANY_NAME = "kubepci-probe-any-name"
+# A namespace no RoleBinding lives in: what is allowed there, ClusterRoleBindings allow in
+# every namespace.
+ANY_NAMESPACE = "kubepci-probe-any-namespace"
+CLUSTER_WIDE = ""
+
+
+class Holder(Protocol):
+    """Rules reaching one holder, per request namespace ("" = cluster-scoped)."""
+
+    masters: bool
+
+    def grants(self, namespace: str) -> list[Grant]: ...
+
+    def namespaces(self) -> Iterable[str]: ...
+
+
+@dataclass(frozen=True)
+class Names:
+    """The object names a grant covers: every name, or the listed ones."""
+
+    every: bool
+    listed: frozenset[str] = frozenset()
+
+    @property
+    def some(self) -> bool:
+        return self.every or bool(self.listed)
+
+
+NO_NAMES = Names(False)
+EVERY_NAME = Names(True)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A class (or only its gain) found for a holder in one scope."""
+
+    privilege: PrivilegeClass
+    scope: str  # CLUSTER_WIDE, or the namespace it holds in
+    held: bool  # False: only some names are granted; the gain follows them
+    names: Names
+    resource: str  # the key request's resource ("res" or "res/sub") that granted
+    grants: tuple[Grant, ...]
+    witness: Request
+
+    @property
+    def scope_text(self) -> str:
+        return "cluster-wide" if self.scope == CLUSTER_WIDE else f"in namespace {self.scope}"
+
+
+def _request(template: RequestTemplate, verb: str, resource: str, namespace: str, name: str):
+    res, _, sub = resource.partition("/")
+    ns = CLUSTER_WIDE if template.scope == "cluster" else namespace
+    return Request(verb, template.group, res, sub, ns, name)
+
+
+def _names_to_try(template: RequestTemplate) -> tuple[str, ...]:
+    if template.names == "none":
+        return ("",)
+    if template.names in ("unbounded", "any"):
+        return (ANY_NAME,)
+    return tuple(template.names)
+
+
+@dataclass
+class _Answer:
+    names: Names = NO_NAMES
+    resource: str = ""
+    grants: list[Grant] = field(default_factory=list)
+    witness: Request | None = None
+
+
+def answer(holder: Holder, template: RequestTemplate, namespace: str) -> _Answer:
+    """Every name the holder may use for the template's requests in ``namespace``.
+
+    The template is answered for each verb and resource it lists; the first one that is
+    granted for every name wins (the witness), else the names rules list are collected.
+    """
+    out = _Answer()
+    ns = CLUSTER_WIDE if template.scope == "cluster" else namespace
+    grants = holder.grants(ns)
+    listed: set[str] = set()
+    for resource in template.resources:
+        for verb in template.verbs:
+            for name in _names_to_try(template):
+                request = _request(template, verb, resource, namespace, name)
+                if holder.masters:
+                    return _Answer(EVERY_NAME, resource, [], request)
+                grant = next((g for g in grants if rule_allows(request, g.rule)), None)
+                if grant is not None:
+                    return _Answer(EVERY_NAME, resource, [grant], request)
+            if template.names in ("unbounded", "any"):
+                for g in grants:
+                    for name in g.rule.resource_names:
+                        request = _request(template, verb, resource, namespace, name)
+                        if name not in listed and rule_allows(request, g.rule):
+                            listed.add(name)
+                            out.grants.append(g)
+                            out.resource = out.resource or resource
+                            out.witness = out.witness or request
+    out.names = Names(False, frozenset(listed))
+    return out
+
+
+def _satisfied(template: RequestTemplate, names: Names) -> bool:
+    if template.names == "unbounded":
+        return names.every
+    return names.some
+
+
+def evaluate(holder: Holder, privilege: PrivilegeClass) -> list[Hit]:
+    """The scopes where the holder has the class (or, via named grants, its gain)."""
+    hits: list[Hit] = []
+    for alternative in privilege.any_of:
+        hits.extend(_alternative(holder, privilege, alternative))
+    return hits
+
+
+def _alternative(holder: Holder, privilege: PrivilegeClass, alt: Alternative) -> list[Hit]:
+    scopes = [ANY_NAMESPACE, *sorted(holder.namespaces())] if alt.namespaced else [CLUSTER_WIDE]
+    hits: list[Hit] = []
+    for namespace in scopes:
+        key = alt.key
+        key_answer = answer(holder, key, namespace)
+        if not key_answer.names.some:
+            continue
+        grants = list(key_answer.grants)
+        others_ok = True
+        for template in alt.all_of:
+            if template is key:
+                continue
+            other = answer(holder, template, namespace)
+            if not _satisfied(template, other.names):
+                others_ok = False
+                break
+            grants.extend(other.grants)
+        if not others_ok or key_answer.witness is None:
+            continue
+        held = _satisfied(key, key_answer.names)
+        if not held and privilege.gains is None:
+            continue
+        scope = CLUSTER_WIDE if namespace == ANY_NAMESPACE else namespace
+        hits.append(
+            Hit(
+                privilege,
+                scope,
+                held,
+                key_answer.names,
+                key_answer.resource,
+                tuple(grants),
+                key_answer.witness,
+            )
+        )
+        if held and namespace == ANY_NAMESPACE:
+            break  # held in every namespace: a per-namespace repeat adds nothing
+    return hits

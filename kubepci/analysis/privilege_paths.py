@@ -1,0 +1,441 @@
+"""Privilege paths to their end: what every principal can do, directly or by becoming
+someone else.
+
+A grant that lets a subject run code as, obtain the token of, impersonate, or bind the
+role of another identity gives it that identity's privileges too. The analysis is a
+closure over holders (identities, bindable roles, "any rule"), computed once per
+snapshot; a class found anywhere along a path is the principal's, with the path as
+evidence. No namespace is special by name: kube-system is as dangerous as what lives in it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from kubepci.analysis.authorizer import (
+    ALL,
+    AUTHENTICATED,
+    MASTERS,
+    SERVICE_ACCOUNTS,
+    UNAUTHENTICATED,
+    Authorizer,
+    Binding,
+    Grant,
+    Identity,
+    Request,
+    Rule,
+    Subject,
+    split_service_account_username,
+)
+from kubepci.analysis.privilege_classes import CLUSTER_WIDE, Hit, evaluate
+from kubepci.analysis.workloads import Workloads
+from kubepci.catalogue.privileges import PrivilegeCatalogue, PrivilegeClass
+
+Obj = dict[str, Any]
+BASE_ACCOUNT = "kubepci-probe-unbound"
+MAX_ROUNDS = 10_000
+
+
+# ------------------------------------------------------------------ holders
+@dataclass(frozen=True)
+class IdentityKey:
+    identity: Identity
+
+
+@dataclass(frozen=True)
+class RoleKey:
+    """A role the principal can bind, applied where the binding would be."""
+
+    role_kind: str
+    role_name: str
+    role_namespace: str  # where a Role lives ("" for a ClusterRole)
+    scope: str  # CLUSTER_WIDE (a ClusterRoleBinding) or the RoleBinding's namespace
+
+
+@dataclass(frozen=True)
+class AnyRulesKey:
+    scope: str
+
+
+@dataclass(frozen=True)
+class GroupKey:
+    """Many holders at once (every ServiceAccount of a namespace, every identity, ...)."""
+
+    what: str
+    namespace: str = ""
+
+
+Key = IdentityKey | RoleKey | AnyRulesKey | GroupKey
+
+
+class _IdentityHolder:
+    def __init__(self, authz: Authorizer, identity: Identity) -> None:
+        self.authz = authz
+        self.identity = identity
+        self.masters = MASTERS in identity.groups
+        self._cache: dict[str, list[Grant]] = {}
+
+    def grants(self, namespace: str) -> list[Grant]:
+        if namespace not in self._cache:
+            self._cache[namespace] = list(self.authz.grants_for(self.identity, namespace))
+        return self._cache[namespace]
+
+    def namespaces(self) -> Iterable[str]:
+        return self.authz.namespaces_for(self.identity)
+
+
+class _RulesHolder:
+    """Rules applied in one scope, as a binding of them there would apply them."""
+
+    def __init__(self, rules: Iterable[Rule], scope: str, source: Binding) -> None:
+        self.rules = tuple(rules)
+        self.scope = scope
+        self.source = source
+        self.masters = False
+
+    def grants(self, namespace: str) -> list[Grant]:
+        if self.scope != CLUSTER_WIDE and namespace != self.scope:
+            return []
+        subject = Subject("(holder)", "")
+        return [Grant(self.source, subject, r) for r in self.rules]
+
+    def namespaces(self) -> Iterable[str]:
+        return [self.scope] if self.scope else []
+
+
+WILDCARD_RULE = Rule((ALL,), (ALL,), (ALL,))
+
+
+# ------------------------------------------------------------------ results
+@dataclass(frozen=True)
+class Hop:
+    """One step: the holder, what it is allowed, and whom that makes it (or the class)."""
+
+    holder: str
+    hit: Hit
+    becomes: str  # "" on the last hop
+
+    def text(self) -> str:
+        granted = "; ".join(g.text() for g in self.hit.grants[:2]) or "system:masters"
+        step = f"{self.hit.privilege.title} {self.hit.scope_text} ({granted})"
+        return f"{step} ⇒ acts as {self.becomes}" if self.becomes else step
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A principal holds a privilege class, by this path."""
+
+    principal: Subject
+    identity: Identity
+    privilege: PrivilegeClass
+    hops: tuple[Hop, ...]
+    default: bool  # Kubernetes' own default policy gives it (set aside)
+
+    @property
+    def witness(self) -> tuple[Identity, Request]:
+        """One request the authorizer must allow for this identity if the path is real."""
+        return self.identity, self.hops[0].hit.witness
+
+    @property
+    def scope_text(self) -> str:
+        return self.hops[-1].hit.scope_text if len(self.hops) == 1 else "through a path"
+
+    def path(self) -> str:
+        return " → ".join(h.text() for h in self.hops)
+
+    def to_json(self) -> Obj:
+        return {
+            "principal": self.principal.ref,
+            "class": self.privilege.id,
+            "severity": self.privilege.severity,
+            "path": [h.text() for h in self.hops],
+            "witness": {
+                "identity": self.identity.to_json(),
+                "request": self.hops[0].hit.witness.to_json(),
+            },
+            "default_policy": self.default,
+        }
+
+
+def principal_identity(subject: Subject) -> tuple[Subject, Identity] | None:
+    """The identity the authorizer sees for a binding subject, and its canonical name."""
+    if subject.kind == "ServiceAccount":
+        if not subject.namespace:
+            return None
+        return subject, Identity.service_account(subject.namespace, subject.name)
+    if subject.kind == "User":
+        account = split_service_account_username(subject.name)
+        if account:
+            return Subject("ServiceAccount", account[1], account[0]), Identity.service_account(
+                *account
+            )
+        return subject, Identity.authenticated_user(subject.name)
+    if subject.kind == "Group":
+        return subject, group_member(subject.name)
+    return None
+
+
+def group_member(group: str) -> Identity:
+    """A member of ``group`` with only the groups membership implies."""
+    if group == UNAUTHENTICATED:
+        return Identity("", (group,))
+    if group.startswith(f"{SERVICE_ACCOUNTS}:"):
+        return Identity("", (SERVICE_ACCOUNTS, group, AUTHENTICATED))
+    if group == AUTHENTICATED:
+        return Identity("", (group,))
+    return Identity("", (group, AUTHENTICATED))
+
+
+def base_identity(identity: Identity) -> Identity:
+    """The same kind of identity with nothing of its own: what it holds, everyone like
+    it holds, and is reported once, under the group that gives it."""
+    account = split_service_account_username(identity.user)
+    if account:
+        return Identity.service_account(account[0], BASE_ACCOUNT)
+    if identity.user:
+        return Identity(BASE_ACCOUNT, tuple(g for g in identity.groups if g == AUTHENTICATED))
+    implied = {AUTHENTICATED}
+    ns_groups = [g for g in identity.groups if g.startswith(f"{SERVICE_ACCOUNTS}:")]
+    if ns_groups:
+        implied.add(SERVICE_ACCOUNTS)
+    own = [g for g in identity.groups if g not in implied]
+    if not own:  # system:authenticated or system:unauthenticated itself
+        return Identity("", ())
+    return Identity("", tuple(g for g in identity.groups if g in implied))
+
+
+class PrivilegeGraph:
+    """The closure of privilege classes over every principal of one RBAC snapshot."""
+
+    def __init__(
+        self, authz: Authorizer, workloads: Workloads, catalogue: PrivilegeCatalogue
+    ) -> None:
+        self.authz = authz
+        self.workloads = workloads
+        self.catalogue = catalogue
+        self.direct: dict[Key, list[Hit]] = {}
+        self.edges: dict[Key, list[tuple[Hit | None, Key]]] = {}
+        self.held: dict[Key, dict[str, tuple[Hit, Key | None]]] = defaultdict(dict)
+        self.principals: dict[Subject, Identity] = {}
+        for binding in authz.bindings:
+            for subject in binding.subjects:
+                found = principal_identity(subject)
+                if found:
+                    self.principals.setdefault(*found)
+        roots: list[Key] = [IdentityKey(i) for i in self.principals.values()]
+        roots += [IdentityKey(base_identity(i)) for i in self.principals.values()]
+        self._explore(roots)
+        self._close()
+
+    # -------------------------------------------------------------- exploration
+    def _holder(self, key: Key):
+        if isinstance(key, IdentityKey):
+            return _IdentityHolder(self.authz, key.identity)
+        if isinstance(key, RoleKey):
+            rules = (
+                self.authz.cluster_roles.get(key.role_name, ())
+                if key.role_kind == "ClusterRole"
+                else self.authz.roles.get((key.role_namespace, key.role_name), ())
+            )
+            source = Binding(
+                "ClusterRoleBinding" if key.scope == CLUSTER_WIDE else "RoleBinding",
+                key.scope,
+                "(one it may create)",
+                key.role_kind,
+                key.role_name,
+                (),
+            )
+            return _RulesHolder(rules, key.scope, source)
+        assert isinstance(key, AnyRulesKey)
+        holder = _RulesHolder(
+            (WILDCARD_RULE,), key.scope, Binding("RoleBinding", key.scope, "(escalated)", "", "", ())
+        )
+        holder.masters = key.scope == CLUSTER_WIDE
+        return holder
+
+    def _explore(self, roots: list[Key]) -> None:
+        pending = list(roots)
+        while pending:
+            key = pending.pop()
+            if key in self.edges:
+                continue
+            if isinstance(key, GroupKey):
+                self.direct[key] = []
+                self.edges[key] = [(None, k) for k in self._members(key)]
+            else:
+                holder = self._holder(key)
+                hits = [h for c in self.catalogue.classes for h in evaluate(holder, c)]
+                self.direct[key] = [h for h in hits if h.held]
+                self.edges[key] = [
+                    (h, target) for h in hits if h.privilege.gains for target in self._gains(h)
+                ]
+            pending.extend(t for _, t in self.edges[key] if t not in self.edges)
+
+    def _members(self, group: GroupKey) -> list[Key]:
+        w = self.workloads
+        if group.what == "service-accounts":
+            return [
+                IdentityKey(Identity.service_account(ns, n))
+                for ns, n in w.service_accounts_in(group.namespace)
+            ]
+        if group.what == "pod-service-accounts":
+            return [
+                IdentityKey(Identity.service_account(ns, n))
+                for ns, n in w.pod_service_accounts(group.namespace)
+            ]
+        if group.what == "token-secret-service-accounts":
+            return [
+                IdentityKey(Identity.service_account(ns, n))
+                for ns, n in w.token_secret_accounts(group.namespace)
+            ]
+        if group.what == "users":
+            return [IdentityKey(i) for s, i in self.principals.items() if s.kind == "User"]
+        if group.what == "identities":
+            return [IdentityKey(i) for i in self.principals.values() if MASTERS not in i.groups]
+        if group.what == "roles":
+            keys: list[Key] = [
+                RoleKey("ClusterRole", name, "", group.namespace) for name in self.authz.cluster_roles
+            ]
+            keys += [
+                RoleKey("Role", name, ns, group.namespace)
+                for ns, name in self.authz.roles
+                if ns == group.namespace
+            ]
+            return keys
+        raise ValueError(group.what)
+
+    def _gains(self, hit: Hit) -> list[Key]:
+        gain, scope, names = hit.privilege.gains, hit.scope, hit.names
+        every, listed = names.every, sorted(names.listed)
+        w = self.workloads
+        if gain in ("service-accounts", "pod-service-accounts", "token-secret-service-accounts"):
+            if every:
+                return [GroupKey(gain, scope)]
+            if gain == "service-accounts":
+                pairs = [(ns, n) for ns, n in w.service_accounts_in(scope) if n in listed]
+            elif gain == "pod-service-accounts":
+                pairs = w.pod_service_accounts(scope, pods=listed, nodes=listed)
+            else:
+                pairs = w.token_secret_accounts(scope, secrets=listed)
+            return [IdentityKey(Identity.service_account(ns, n)) for ns, n in pairs]
+        if gain == "identities":
+            return self._impersonated(hit)
+        if gain == "any-identity-except-masters":
+            return [GroupKey("identities")]
+        if gain == "bound-roles":
+            if every:
+                return [GroupKey("roles", scope)]
+            keys: list[Key] = []
+            for name in listed:
+                if hit.resource == "clusterroles" and name in self.authz.cluster_roles:
+                    keys.append(RoleKey("ClusterRole", name, "", scope))
+                if hit.resource == "roles" and (scope, name) in self.authz.roles:
+                    keys.append(RoleKey("Role", name, scope, scope))
+            return keys
+        if gain == "any-rules":
+            return [AnyRulesKey(scope)]
+        return []
+
+    def _impersonated(self, hit: Hit) -> list[Key]:
+        """Impersonation (k8s.io/apiserver/pkg/endpoints/filters/impersonation.go): a
+        user or ServiceAccount name, or a group; uids and extras name nobody."""
+        every, listed = hit.names.every, sorted(hit.names.listed)
+        if hit.resource == "users":
+            if every:
+                return [GroupKey("users")]
+            keys = []
+            for name in listed:
+                found = principal_identity(Subject("User", name))
+                if found:
+                    keys.append(IdentityKey(found[1]))
+            return keys
+        if hit.resource == "groups":
+            if every:
+                return [IdentityKey(group_member(MASTERS))]
+            return [IdentityKey(group_member(g)) for g in listed]
+        if hit.resource == "serviceaccounts":
+            if every:
+                return [GroupKey("service-accounts", hit.scope)]
+            return [
+                IdentityKey(Identity.service_account(ns, n))
+                for ns, n in self.workloads.service_accounts_in(hit.scope)
+                if n in listed
+            ]
+        return []
+
+    # -------------------------------------------------------------- closure
+    def _close(self) -> None:
+        for key, hits in self.direct.items():
+            for hit in hits:
+                self.held[key].setdefault(hit.privilege.id, (hit, None))
+        for _ in range(MAX_ROUNDS):
+            changed = False
+            for key, edges in self.edges.items():
+                mine = self.held[key]
+                for hit, target in edges:
+                    for class_id, how in list(self.held.get(target, {}).items()):
+                        if class_id not in mine:
+                            mine[class_id] = (hit if hit is not None else how[0], target)
+                            changed = True
+            if not changed:
+                return
+        raise RuntimeError("privilege closure did not converge")  # pragma: no cover
+
+    def hops(self, key: Key, class_id: str) -> tuple[Hop, ...]:
+        out: list[Hop] = []
+        seen: set[Key] = set()
+        while key not in seen:
+            seen.add(key)
+            hit, target = self.held[key][class_id]
+            if target is None:
+                out.append(Hop(_label(key), hit, ""))
+                break
+            # A group of holders is a step of the same hop: name the member reached.
+            while isinstance(target, GroupKey):
+                target = self.held[target][class_id][1] or target
+                if isinstance(target, GroupKey) and target in seen:
+                    break
+                seen.add(target)
+            out.append(Hop(_label(key), hit, _label(target)))
+            key = target
+        return tuple(out)
+
+    def holdings(self) -> list[Holding]:
+        """Every (principal, class) held beyond what the principal's kind holds anyway."""
+        found: list[Holding] = []
+        for subject, identity in sorted(self.principals.items()):
+            key = IdentityKey(identity)
+            base = self.held.get(IdentityKey(base_identity(identity)), {})
+            for class_id in sorted(self.held.get(key, {})):
+                if class_id in base:
+                    continue
+                privilege = self.catalogue.get(class_id)
+                found.append(
+                    Holding(subject, identity, privilege, self.hops(key, class_id), False)
+                )
+        return found
+
+
+def _label(key: Key) -> str:
+    if isinstance(key, IdentityKey):
+        identity = key.identity
+        account = split_service_account_username(identity.user)
+        if account:
+            return f"ServiceAccount {account[0]}/{account[1]}"
+        if identity.user:
+            return f"User {identity.user}"
+        return f"a member of Group {','.join(identity.groups)}"
+    if isinstance(key, RoleKey):
+        where = "cluster-wide" if key.scope == CLUSTER_WIDE else f"in namespace {key.scope}"
+        role = (
+            f"Role {key.role_namespace}/{key.role_name}"
+            if key.role_kind == "Role"
+            else f"ClusterRole {key.role_name}"
+        )
+        return f"the holder of {role} {where}"
+    if isinstance(key, AnyRulesKey):
+        return "any rule " + ("cluster-wide" if key.scope == CLUSTER_WIDE else f"in {key.scope}")
+    return f"{key.what} {key.namespace}".strip()
