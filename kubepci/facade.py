@@ -10,14 +10,28 @@ reports as an error: a check has no path to "passed" without judging evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+import yaml
 
 from kubepci.access.cluster import ClusterSession
 from kubepci.access.kubeconfig import Credential
 from kubepci.access.probes import ProbeResult
+from kubepci.analysis.access_review import (
+    UNBOUND_PROBE,
+    AccessAnswer,
+    authorization_mode_findings,
+    confirmations,
+    pair_json,
+    permissive_authorizer_findings,
+    probe_disagreements,
+)
+from kubepci.analysis.authorizer import Identity, Request
 from kubepci.analysis.flags import ComponentFlags
+from kubepci.analysis.privilege_paths import Holding
+from kubepci.analysis.privilege_report import PrivilegeReport
 from kubepci.catalogue import Check
 from kubepci.verdict import (
     CheckResult,
@@ -73,6 +87,11 @@ class Cluster:
         return self.session.rbac
 
     @property
+    def privileges(self) -> PrivilegeReport:
+        """Privilege classes held by every principal, with their paths."""
+        return self.session.privileges
+
+    @property
     def identity(self) -> dict[str, Any]:
         return self.session.identity
 
@@ -95,6 +114,102 @@ class Cluster:
             f"no {component} pod in kube-system, so its flags cannot be read "
             f"(distribution: {distribution.name}); the control plane may run outside pods"
         )
+
+    def access_reviews(self, pairs: list[tuple[Identity, Request]]) -> list[AccessAnswer]:
+        """The API server's authorizer on each (identity, request): one SubjectAccessReview
+        per distinct pair, recorded as evidence; EvidenceUnavailable if they cannot be made."""
+        answers = self.session.access_reviews(pairs)
+        self.evidence(
+            "SubjectAccessReview answers",
+            [
+                {**pair_json(identity, request), "answer": answer.to_json()}
+                for (identity, request), answer in zip(pairs, answers, strict=True)
+            ],
+            "objects",
+        )
+        return answers
+
+    def authorization_config(self, flags: ComponentFlags) -> dict[str, Any] | None:
+        """The AuthorizationConfiguration named by ``--authorization-config``, read under
+        ``--node-root``; None (and the reason, as evidence) when it is not set or not read.
+
+        The path is the one in the flag: kubeadm mounts the file into the static pod at the
+        same path on the host, which is what this assumes.
+        """
+        path = flags.explicit.get("authorization-config", "")
+        if not path:
+            return None
+        root = self.settings.node_root
+        if not root:
+            self.evidence(
+                f"AuthorizationConfiguration of {flags.pod} not read",
+                f"--authorization-config={path}: the file is on the control-plane node; "
+                "run with --node-root there to read it",
+            )
+            return None
+        file = Path(root) / path.lstrip("/")
+        try:
+            document = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            self.evidence(
+                f"AuthorizationConfiguration of {flags.pod} not read",
+                f"--authorization-config={path}: cannot read {file}: {reason}",
+            )
+            return None
+        if not isinstance(document, dict):
+            self.evidence(
+                f"AuthorizationConfiguration of {flags.pod} not read",
+                f"--authorization-config={path}: {file} holds no mapping",
+            )
+            return None
+        self.evidence(f"AuthorizationConfiguration of {flags.pod} ({file})", document, "objects")
+        return document
+
+    def confirm(self, holdings: list[Holding]) -> None:
+        """Ask the API server's authorizer about each finding's first request.
+
+        Every finding's path starts with a request the evaluator allows; the server must
+        allow it too. One review per finding, recorded; a disagreement is the suite's
+        error and ends the check as one, never as a pass or a silent drop.
+        """
+        if not holdings:
+            return
+        witnesses = [h.witness for h in holdings]
+        lines, disagreements = confirmations(witnesses, self.access_reviews(witnesses))
+        self.evidence(
+            "Authorizer confirmation of each finding (SubjectAccessReview)",
+            [
+                f"{h.principal.ref} [{h.privilege.id}]: {line}"
+                for h, line in zip(holdings, lines, strict=True)
+            ],
+        )
+        if disagreements:
+            raise EvidenceUnavailable(
+                f"{len(disagreements)} finding(s) the API server's authorizer does not "
+                f"confirm (an error of the suite): {disagreements[0]}"
+            )
+
+    def authorizer_findings(self) -> list[Finding]:
+        """Is anything but RBAC granting? The kube-apiserver's authorizer chain where its
+        flags are visible, and a live probe with an identity that nothing binds."""
+        findings: list[Finding] = []
+        for flags in self.session.control_plane["kube-apiserver"]:
+            found, lines = authorization_mode_findings(flags, self.authorization_config(flags))
+            findings += found
+            self.evidence(f"Authorizer chain ({flags.pod})", lines)
+        report = self.privileges
+        assert report.authorizer is not None
+        probe = list(UNBOUND_PROBE)
+        rbac_allows = [report.authorizer.allows(i, r) for i, r in probe]
+        answers = self.access_reviews(probe)
+        disagreements = probe_disagreements(probe, rbac_allows, answers)
+        if disagreements:
+            raise EvidenceUnavailable(
+                "the API server's authorizer refuses what RBAC allows an unbound identity "
+                f"(an error of the suite): {disagreements[0]}"
+            )
+        return findings + permissive_authorizer_findings(probe, rbac_allows, answers)
 
     def interactive_credential(self) -> Credential:
         """The kubeconfig credential of the person running the audit.

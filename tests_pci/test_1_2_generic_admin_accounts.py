@@ -4,34 +4,43 @@ not used, and a default account that cannot be deleted is secured for break-glas
 from __future__ import annotations
 
 from kubepci import check
-from kubepci.analysis import identities, privileges
-from kubepci.analysis.rbac import binding_findings
+from kubepci.analysis import identities
+from kubepci.analysis.privilege_report import ADMIN
 from kubepci.facade import Cluster
 from kubepci.verdict import Finding
 
 
 @check("generic-cluster-admin-bindings")
 def test_no_generic_account_holds_cluster_admin(cluster: Cluster) -> None:
-    """1.2.1 — cluster-admin (or */* on everything) is bound only to subjects that name
-    individuals; the inventory of every holder is kept as evidence."""
-    holders = identities.cluster_admin_holders(cluster.rbac)
+    """1.2.1 — no generic account (a shared or distribution-default user, a catch-all
+    group, a default ServiceAccount) is cluster-admin equivalent, by any role or path;
+    the inventory of every admin-equivalent principal is kept as evidence."""
+    report = cluster.privileges
+    admins = report.of_class(ADMIN)
     cluster.evidence(
-        "Every cluster-admin holder (system:masters members are not visible through the API)",
-        sorted({g.path() for g in holders}),
+        "Every cluster-admin equivalent principal and its path "
+        "(system:masters members are not visible through the API)",
+        [h.to_json() for h in admins],
         "rbac",
     )
-    # Kubernetes' own default binding of system:masters is judged through credentials
-    # (client certificates, CSRs), since RBAC cannot see or remove that group.
-    generic = [
-        g
-        for g in holders
-        if identities.generic_reason(g.subject) and not privileges.is_control_plane_default(g)
-    ]
-    findings = binding_findings(
-        generic,
-        lambda g: f"{identities.generic_reason(g.subject)}, and holds cluster-admin: {g.path()}",
+    cluster.evidence(
+        "Kubernetes' default policy (set aside: exactly the upstream default)",
+        sorted({h.principal.ref for h in report.set_aside if h.privilege.id == ADMIN}),
     )
-    cluster.judge(findings, passed="cluster-admin is bound only to individuals")
+    generic = [h for h in admins if identities.generic_reason(h.principal)]
+    findings = [
+        Finding(
+            h.principal.kind,
+            h.principal.namespace,
+            h.principal.name,
+            f"{identities.generic_reason(h.principal)}, and is cluster-admin equivalent: "
+            f"{h.path()}",
+            finding_class=ADMIN,
+        )
+        for h in generic
+    ]
+    cluster.confirm(generic)
+    cluster.judge(findings, passed="only individuals are cluster-admin equivalent")
 
 
 @check("suite-identity-not-generic")

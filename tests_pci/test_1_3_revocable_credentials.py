@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from kubepci import check
 from kubepci.access.nodefs import signing_keys
-from kubepci.analysis import certificates, privileges, tokens
+from kubepci.analysis import certificates, privilege_findings, tokens
 from kubepci.analysis.flags import parse_duration
 from kubepci.analysis.keyfiles import key_file_findings
 from kubepci.facade import Cluster
 from kubepci.verdict import Finding
+
+MINTING = "1.3.2"
 
 
 @check("kubeconfig-client-certificate")
@@ -83,31 +85,34 @@ def test_no_client_certificates_issued_to_people(cluster: Cluster) -> None:
 
 
 @check("csr-approval-rights")
-def test_only_control_plane_approves_client_certificates(cluster: Cluster) -> None:
-    """1.3.2 — nobody outside the control plane can approve client certificates
-    (update on certificatesigningrequests/approval plus approve on a signer)."""
-    approvers, admins = privileges.csr_approvers(cluster.rbac)
+def test_only_control_plane_mints_credentials(cluster: Cluster) -> None:
+    """1.3.2 — beyond Kubernetes' default policy, nobody can mint credentials: approve
+    client certificates, obtain node certificates (approval or the kubelet auto-approval
+    path), request ServiceAccount tokens or create token Secrets, by any role or path.
+    Principals that are cluster-admin equivalent are judged by the generic-account and
+    service-account checks instead."""
+    report = cluster.privileges
+    minting = [h for h in report.holdings if h.privilege.recommendation == MINTING]
+    # Whoever is cluster-admin equivalent can mint anything; that is judged, once, under
+    # 1.2.1 (generic accounts) and 1.5.3 (workloads), not repeated here per credential.
+    admins = report.admins()
+    judged = [h for h in minting if h.principal not in admins]
+    cluster.evidence("Credential-minting paths", [h.to_json() for h in minting], "rbac")
     cluster.evidence(
-        "Who may create CSRs",
-        sorted({g.path() for g in privileges.csr_creators(cluster.rbac)}),
-        "rbac",
+        "Kubernetes' default policy (set aside: exactly the upstream default)",
+        sorted(
+            {
+                f"{h.principal.ref}: {h.privilege.id}"
+                for h in report.set_aside
+                if h.privilege.recommendation == MINTING
+            }
+        ),
     )
-    if admins:
-        cluster.evidence(
-            "cluster-admin holders can also approve (judged under PCI 1.2)",
-            sorted({g.path() for g in admins}),
-            "rbac",
-        )
-    findings = [
-        Finding(
-            subject.kind,
-            subject.namespace,
-            subject.name,
-            "can approve client certificates: " + " + ".join(g.path() for g in grants),
-        )
-        for subject, grants in approvers
-    ]
-    cluster.judge(findings, passed="only control-plane identities can approve CSRs")
+    cluster.confirm(judged)
+    cluster.judge(
+        [privilege_findings.finding(h) for h in judged],
+        passed="only Kubernetes' own default policy can mint credentials",
+    )
 
 
 @check("signing-key-permissions")

@@ -4,8 +4,12 @@ and service accounts hold least privilege."""
 from __future__ import annotations
 
 from kubepci import check
-from kubepci.analysis import privileges, tokens
-from kubepci.analysis.rbac import binding_findings
+from kubepci.analysis import privilege_findings, tokens
+from kubepci.analysis.privilege_report import (
+    is_workload_principal,
+    latent_risk,
+    reaches_default_account,
+)
 from kubepci.facade import Cluster
 from kubepci.verdict import Finding
 
@@ -52,37 +56,63 @@ def test_no_pod_runs_as_default_service_account(cluster: Cluster) -> None:
 
 @check("default-service-account-bindings")
 def test_no_binding_grants_default_service_account(cluster: Cluster) -> None:
-    """1.5.2 / 1.5.3 — no RoleBinding or ClusterRoleBinding grants anything to a
-    namespace's default ServiceAccount, which every pod without its own account shares."""
-    grants = cluster.rbac.where(lambda s: s.kind == "ServiceAccount" and s.name == "default")
-    findings = binding_findings(grants, lambda g: f"grants {g.role_ref} to {g.subject.ref}")
-    cluster.judge(findings, passed="no binding names a default ServiceAccount")
+    """1.5.2 / 1.5.3 — beyond Kubernetes' default policy, no RoleBinding or
+    ClusterRoleBinding reaches a namespace's default ServiceAccount, which every pod
+    without its own account shares: not by name, by its username, or by a group it is in."""
+    report = cluster.privileges
+    findings = []
+    for binding in report.beyond_default:
+        for subject in binding.subjects:
+            why = reaches_default_account(subject)
+            if why:
+                findings.append(
+                    Finding(
+                        binding.kind,
+                        binding.namespace,
+                        binding.name,
+                        f"grants {binding.role_ref}: {why}",
+                        finding_class="default-service-account",
+                    )
+                )
+    cluster.judge(findings, passed="no binding beyond the default policy reaches a default account")
 
 
 @check("service-account-privileges")
 def test_service_accounts_hold_least_privilege(cluster: Cluster) -> None:
-    """1.5.3 — no ServiceAccount (directly, or through system:serviceaccounts* or
-    system:authenticated) holds cluster-admin, wildcards, escalate/bind/impersonate,
-    cluster-wide secret read, nodes/proxy, cluster-wide pod creation, CSR approval or token
-    creation. Each finding carries its privilege path."""
-    found, set_aside = privileges.service_account_privileges(cluster.rbac)
+    """1.5.3 — no ServiceAccount (by name, username, or through system:serviceaccounts*,
+    system:authenticated or system:unauthenticated) holds a risky privilege class of the
+    catalogue beyond Kubernetes' default policy, directly or by any path (running as,
+    minting the token of, impersonating or binding the role of another identity). Each
+    finding carries its class and path, and is confirmed by the API server's authorizer."""
+    report = cluster.privileges
+    workload = [h for h in report.holdings if is_workload_principal(h.principal)]
     cluster.evidence(
-        "Privilege paths (ServiceAccount → binding → role → rule)",
-        [{"subject": f.subject.ref, "permission": f.permission, "paths": f.paths()} for f in found],
+        "Privilege paths (principal → binding → role → rule → … → class)",
+        [h.to_json() for h in workload],
         "rbac",
     )
-    cluster.evidence(
-        "Kubernetes bootstrap grants to control-plane ServiceAccounts (set aside)",
-        sorted({g.binding_ref for g in set_aside}),
-    )
-    findings = [
-        Finding(
-            f.subject.kind,
-            f.subject.namespace,
-            f.subject.name,
-            f"{f.permission}: {f.paths()[0]}"
-            + (f" (+{len(f.grants) - 1} more path(s))" if len(f.grants) > 1 else ""),
+    cluster.evidence("Kubernetes' default policy recognised (set aside)", report.default_bindings)
+    if report.dangling:
+        cluster.evidence(
+            "Bindings to roles that do not exist yet (latent grants)",
+            [f"{b.ref} → {b.role_ref}" for b in report.dangling],
         )
-        for f in found
+    for limitation in report.limitations:
+        cluster.evidence("Limitation", limitation)
+    judged = privilege_findings.summarised(workload)
+    cluster.confirm(judged)
+    findings = [privilege_findings.finding(h) for h in judged]
+    findings += [
+        Finding(
+            b.kind,
+            b.namespace,
+            b.name,
+            f"{latent_risk(b)} and grants {b.role_ref}, "
+            "which does not exist yet: whoever creates it grants it here",
+            finding_class="latent-grant",
+        )
+        for b in report.dangling
+        if latent_risk(b)
     ]
-    cluster.judge(findings, passed="no ServiceAccount holds escalation-grade permissions")
+    findings += cluster.authorizer_findings()
+    cluster.judge(findings, passed="no ServiceAccount holds a risky privilege class")

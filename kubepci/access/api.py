@@ -31,6 +31,9 @@ REVIEW_PATHS = (
     "/apis/authentication.k8s.io/v1/selfsubjectreviews",
     "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
     "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+    # Asks whether another identity may do something: confirms each RBAC finding and
+    # detects an authorizer that grants everyone. Like the others, it stores nothing.
+    "/apis/authorization.k8s.io/v1/subjectaccessreviews",
 )
 
 

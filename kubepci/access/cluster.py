@@ -8,6 +8,7 @@ a directory shared by all pytest-xdist workers (see :class:`SharedStore`), so a 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,30 @@ from kubepci.access.kubeconfig import Target
 from kubepci.access.probes import BODY_EXCERPT, AnonymousProber, ProbeResult
 from kubepci.access.snapshot import SharedStore, Snapshot
 from kubepci.analysis import endpoints
+from kubepci.analysis.access_review import (
+    SUBJECT_ACCESS_REVIEW,
+    AccessAnswer,
+    describe,
+    pair_from_json,
+    pair_json,
+    pairs_digest,
+    review_body,
+    unique_pairs,
+)
+from kubepci.analysis.authorizer import Identity, Request
 from kubepci.analysis.distribution import Distribution, detect
 from kubepci.analysis.flags import ComponentFlags, control_plane_flags
+from kubepci.analysis.privilege_report import PrivilegeReport, analyse
 from kubepci.analysis.rbac import RbacGraph
+from kubepci.analysis.workloads import Workloads
 from kubepci.verdict import EvidenceUnavailable
 
 Obj = dict[str, Any]
 Progress = Callable[[str], None]
 SELF_SUBJECT_REVIEW = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
+# SubjectAccessReviews in flight at once: enough to hide the round trips, few enough
+# that a large audit is not a burst against the API server's priority and fairness.
+REVIEWS_AT_ONCE = 8
 
 
 def _probes_to_json(results: list[ProbeResult]) -> list[Obj]:
@@ -63,6 +80,8 @@ class ClusterSession:
         self.progress = progress or (lambda _m: None)
         self.prober = AnonymousProber(timeout=probe_timeout)
         self._reader: ApiReader | None = None
+        self._reviewed: dict[tuple[Identity, Request], AccessAnswer] = {}
+        self._review_sets: set[str] = set()
         self.snapshot = Snapshot(self.reader, self.store, self._say)
 
     def _say(self, message: str) -> None:
@@ -152,8 +171,86 @@ class ClusterSession:
         return RbacGraph.from_snapshot(self.snapshot.rbac())
 
     @cached_property
+    def privileges(self) -> PrivilegeReport:
+        """Who holds which privilege class, to the end of every path (computed once)."""
+        snapshot = self.snapshot
+        workloads = Workloads.from_objects(
+            snapshot.service_accounts, snapshot.pods, snapshot.secrets
+        )
+        return analyse(snapshot.rbac(), workloads, str(self.version.get("gitVersion", "")))
+
+    @cached_property
     def node_addresses(self) -> list[endpoints.NodeAddress]:
         return endpoints.node_addresses(self.snapshot.nodes)
+
+    # ----------------------------------------------------------------- the authorizer
+    def access_reviews(self, pairs: list[tuple[Identity, Request]]) -> list[AccessAnswer]:
+        """The API server's authorizer answer for each (identity, request), in order.
+
+        One SubjectAccessReview per distinct pair (a review stores nothing), at most
+        REVIEWS_AT_ONCE in flight, each with the reader's retries and timeouts. The answers
+        are stored under a SHA-256 of the distinct pairs, so every xdist worker and a
+        replay of the store reuse them. Raises EvidenceUnavailable, with the server's
+        reason (e.g. 403 forbidden), when any review cannot be made.
+        """
+        distinct = unique_pairs(pairs)
+        if not distinct:
+            return []
+        # Keyed by the whole question set, and always written (from what this process
+        # already knows, asking only the rest): every worker running the same check, and a
+        # replay of the store, then find the same entry.
+        name = f"access-reviews-{pairs_digest(distinct)}"
+        if name not in self._review_sets:
+
+            def review() -> list[Obj]:
+                missing = [p for p in distinct if p not in self._reviewed]
+                asked = {pair_from_json(raw): raw for raw in self._review_all(missing)}
+                return [
+                    asked.get(p) or {**pair_json(*p), "answer": self._reviewed[p].to_json()}
+                    for p in distinct
+                ]
+
+            for raw in self._shared(name, review):
+                self._reviewed[pair_from_json(raw)] = AccessAnswer.from_json(raw["answer"])
+            missing = [p for p in distinct if p not in self._reviewed]
+            if missing:
+                raise EvidenceUnavailable(
+                    f"stored SubjectAccessReview answers lack {describe(*missing[0])}"
+                )
+            self._review_sets.add(name)
+        return [self._reviewed[p] for p in pairs]
+
+    def _review_one(self, pair: tuple[Identity, Request]) -> Obj:
+        identity, request = pair
+        try:
+            answer = self.reader().review(SUBJECT_ACCESS_REVIEW, review_body(identity, request))
+        except ApiUnavailable as exc:
+            raise EvidenceUnavailable(
+                f"SubjectAccessReview for {describe(identity, request)}: {exc}"
+            ) from None
+        status = answer.get("status") if isinstance(answer, dict) else None
+        if not isinstance(status, dict):
+            raise EvidenceUnavailable(
+                f"SubjectAccessReview for {describe(identity, request)}: no status in the answer"
+            )
+        return {
+            **pair_json(identity, request),
+            "answer": AccessAnswer.from_status(status).to_json(),
+        }
+
+    def _review_all(self, pairs: list[tuple[Identity, Request]]) -> list[Obj]:
+        if not pairs:
+            return []
+        self.reader()  # credentials are loaded once, before the threads need them
+        if len(pairs) > 20:
+            self._say(f"asking the API server's authorizer about {len(pairs)} requests")
+        pool = ThreadPoolExecutor(min(REVIEWS_AT_ONCE, len(pairs)), "kubepci-review")
+        try:
+            futures = [pool.submit(self._review_one, pair) for pair in pairs]
+            return [future.result() for future in futures]
+        finally:
+            # On the first failure, send no more: the whole answer is an error anyway.
+            pool.shutdown(wait=True, cancel_futures=True)
 
     # ----------------------------------------------------------------- live probes
     def _probe_urls(self, name: str, urls: list[str]) -> list[ProbeResult]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kubepci.analysis.rbac import Grant, RbacGraph, Subject, is_cluster_admin
+from kubepci.analysis.authorizer import Subject
 
 # Identities that name no individual: distribution defaults and catch-all groups.
 GENERIC_USERS = frozenset(
@@ -63,7 +63,3 @@ def identity_reason(username: str, groups: list[str]) -> str:
     if username.endswith(":default") and username.startswith("system:serviceaccount:"):
         return "a namespace's default ServiceAccount"
     return ""
-
-
-def cluster_admin_holders(graph: RbacGraph) -> list[Grant]:
-    return [g for g in graph.grants if is_cluster_admin(g)]

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from kubepci.analysis.authorizer import Grant, Request, rule_allows
+from kubepci.analysis.authorizer import ALL, Grant, Request, rule_allows
 from kubepci.catalogue.privileges import Alternative, PrivilegeClass, RequestTemplate
 
 # A name no rule lists: a request for it is allowed only by rules without resourceNames,
@@ -97,7 +97,15 @@ def answer(holder: Holder, template: RequestTemplate, namespace: str) -> _Answer
     """
     out = _Answer()
     ns = CLUSTER_WIDE if template.scope == "cluster" else namespace
-    grants = holder.grants(ns)
+    # Only rules that could match any of the template's verbs in its group matter; the
+    # authorizer's own matching below decides.
+    verbs = set(template.verbs)
+    grants = [
+        g
+        for g in holder.grants(ns)
+        if (ALL in g.rule.verbs or verbs.intersection(g.rule.verbs))
+        and (ALL in g.rule.api_groups or template.group in g.rule.api_groups)
+    ]
     listed: set[str] = set()
     for resource in template.resources:
         for verb in template.verbs:

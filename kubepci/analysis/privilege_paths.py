@@ -17,6 +17,7 @@ from typing import Any
 
 from kubepci.analysis.authorizer import (
     ALL,
+    ANONYMOUS,
     AUTHENTICATED,
     MASTERS,
     SERVICE_ACCOUNTS,
@@ -172,6 +173,8 @@ def principal_identity(subject: Subject) -> tuple[Subject, Identity] | None:
             return Subject("ServiceAccount", account[1], account[0]), Identity.service_account(
                 *account
             )
+        if subject.name == ANONYMOUS:
+            return subject, Identity.anonymous()
         return subject, Identity.authenticated_user(subject.name)
     if subject.kind == "Group":
         return subject, group_member(subject.name)
@@ -195,6 +198,8 @@ def base_identity(identity: Identity) -> Identity:
     account = split_service_account_username(identity.user)
     if account:
         return Identity.service_account(account[0], BASE_ACCOUNT)
+    if identity.user == ANONYMOUS:
+        return Identity("", (UNAUTHENTICATED,))
     if identity.user:
         return Identity(BASE_ACCOUNT, tuple(g for g in identity.groups if g == AUTHENTICATED))
     implied = {AUTHENTICATED}
@@ -211,9 +216,16 @@ class PrivilegeGraph:
     """The closure of privilege classes over every principal of one RBAC snapshot."""
 
     def __init__(
-        self, authz: Authorizer, workloads: Workloads, catalogue: PrivilegeCatalogue
+        self,
+        authz: Authorizer,
+        workloads: Workloads,
+        catalogue: PrivilegeCatalogue,
+        memo: dict[tuple[object, ...], list[Hit]] | None = None,
     ) -> None:
         self.authz = authz
+        # Shared between graphs over the same role objects (the full graph and the
+        # default-policy one): the same bindings give the same classes.
+        self.memo = {} if memo is None else memo
         self.workloads = workloads
         self.catalogue = catalogue
         self.direct: dict[Key, list[Hit]] = {}
@@ -251,7 +263,9 @@ class PrivilegeGraph:
             return _RulesHolder(rules, key.scope, source)
         assert isinstance(key, AnyRulesKey)
         holder = _RulesHolder(
-            (WILDCARD_RULE,), key.scope, Binding("RoleBinding", key.scope, "(escalated)", "", "", ())
+            (WILDCARD_RULE,),
+            key.scope,
+            Binding("RoleBinding", key.scope, "(escalated)", "", "", ()),
         )
         holder.masters = key.scope == CLUSTER_WIDE
         return holder
@@ -266,13 +280,33 @@ class PrivilegeGraph:
                 self.direct[key] = []
                 self.edges[key] = [(None, k) for k in self._members(key)]
             else:
-                holder = self._holder(key)
-                hits = [h for c in self.catalogue.classes for h in evaluate(holder, c)]
+                hits = self._hits(key)
                 self.direct[key] = [h for h in hits if h.held]
                 self.edges[key] = [
                     (h, target) for h in hits if h.privilege.gains for target in self._gains(h)
                 ]
             pending.extend(t for _, t in self.edges[key] if t not in self.edges)
+
+    def _hits(self, key: Key) -> list[Hit]:
+        """Every class the holder has; identities reached by the same bindings (every
+        ServiceAccount that only its groups bind, say) share one evaluation."""
+        holder = self._holder(key)
+        signature: tuple[object, ...] | None = None
+        if isinstance(key, IdentityKey):
+            namespaces = sorted(holder.namespaces())
+            refs = sorted(
+                (ns, b.kind, b.namespace, b.name)
+                for ns in ("", *namespaces)
+                for b in self.authz.bindings_for(key.identity, ns)
+                if ns == "" or b.kind == "RoleBinding"
+            )
+            signature = (holder.masters, tuple(namespaces), tuple(refs))
+            if signature in self.memo:
+                return self.memo[signature]
+        hits = [h for c in self.catalogue.classes for h in evaluate(holder, c)]
+        if signature is not None:
+            self.memo[signature] = hits
+        return hits
 
     def _members(self, group: GroupKey) -> list[Key]:
         w = self.workloads
@@ -297,7 +331,8 @@ class PrivilegeGraph:
             return [IdentityKey(i) for i in self.principals.values() if MASTERS not in i.groups]
         if group.what == "roles":
             keys: list[Key] = [
-                RoleKey("ClusterRole", name, "", group.namespace) for name in self.authz.cluster_roles
+                RoleKey("ClusterRole", name, "", group.namespace)
+                for name in self.authz.cluster_roles
             ]
             keys += [
                 RoleKey("Role", name, ns, group.namespace)
@@ -413,9 +448,7 @@ class PrivilegeGraph:
                 if class_id in base:
                     continue
                 privilege = self.catalogue.get(class_id)
-                found.append(
-                    Holding(subject, identity, privilege, self.hops(key, class_id), False)
-                )
+                found.append(Holding(subject, identity, privilege, self.hops(key, class_id), False))
         return found
 
 

@@ -50,7 +50,12 @@ class Workloads:
                 continue  # static pods get no ServiceAccount token
             if tokens.effective_automount(pod, index).mounted:
                 held.append(
-                    PodAccount(namespace, str(meta.get("name", "")), str(spec.get("nodeName") or ""), account)
+                    PodAccount(
+                        namespace,
+                        str(meta.get("name", "")),
+                        str(spec.get("nodeName") or ""),
+                        account,
+                    )
                 )
         secret_accounts = set()
         for secret in tokens.legacy_token_secrets(list(secrets)):
@@ -79,7 +84,9 @@ class Workloads:
             }
         )
 
-    def token_secret_accounts(self, scope: str, secrets: Iterable[str] = ()) -> list[tuple[str, str]]:
+    def token_secret_accounts(
+        self, scope: str, secrets: Iterable[str] = ()
+    ) -> list[tuple[str, str]]:
         named = set(secrets)
         return sorted(
             {

@@ -64,7 +64,12 @@ def test_auditor_role_grants_no_writes() -> None:
     documents = yaml.safe_load_all(
         (Path(__file__).resolve().parents[2] / "deploy/auditor-rbac.yaml").read_text()
     )
-    review_apis = {"selfsubjectreviews", "selfsubjectaccessreviews", "selfsubjectrulesreviews"}
+    review_apis = {
+        "selfsubjectreviews",
+        "selfsubjectaccessreviews",
+        "selfsubjectrulesreviews",
+        "subjectaccessreviews",
+    }
     for document in documents:
         if document["kind"] != "ClusterRole":
             continue
