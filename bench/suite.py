@@ -61,6 +61,7 @@ class SuiteRun:
     outdir: str = ""
     phases: dict[str, float] = field(default_factory=dict)
     list_seconds: float | None = None  # the suite's own lists (+ trimming), from its store
+    rbac_findings: int = 0  # findings of the checks each confirmed by a SubjectAccessReview
 
     @property
     def probe_seconds(self) -> float:
@@ -230,4 +231,21 @@ def run(auditor: Auditor, workers: str, outdir: Path, timeout: float = 900) -> S
         outdir=str(outdir),
         phases=phase_plugin.durations(stamps),
         list_seconds=stored_list_seconds(outdir / "evidence"),
+        rbac_findings=confirmed_findings(results),
+    )
+
+
+# The checks whose every finding is confirmed by one SubjectAccessReview.
+CONFIRMED_CHECKS = frozenset(
+    {"generic-cluster-admin-bindings", "csr-approval-rights", "service-account-privileges"}
+)
+
+
+def confirmed_findings(results: Path) -> int:
+    """RBAC findings the suite asked the authorizer to confirm (one review each)."""
+    if not results.is_file():
+        return 0
+    records = json.loads(results.read_text()).get("results") or []
+    return sum(
+        len(r.get("findings") or []) for r in records if r.get("check_id") in CONFIRMED_CHECKS
     )

@@ -95,6 +95,14 @@ def main_table(results: list[SizeResult]) -> list[str]:
     return lines
 
 
+# The unbound-identity probe's requests: the fixed part of the authorizer's evidence.
+REVIEW_CONSTANT = 5
+
+
+def reviews(run) -> int:
+    return sum(n for k, n in run.requests.items() if k.startswith("create subjectaccessreviews"))
+
+
 def requests_constant(results: list[SizeResult]) -> tuple[bool, str]:
     """Non-list requests identical at every size, and list requests = the floor's pages."""
     shapes = [auditlog.per_object(run.requests) for r in results for run in (r.serial, r.parallel)]
@@ -131,6 +139,11 @@ def targets(results: list[SizeResult]) -> list[Target]:
             top.serial.wall <= budget,
         ),
         Target("API requests independent of object count", constant_text, constant),
+        Target(
+            f"SubjectAccessReviews ≤ RBAC findings + {REVIEW_CONSTANT}",
+            f"{reviews(top.serial)} reviews for {top.serial.rbac_findings} findings",
+            reviews(top.serial) <= top.serial.rbac_findings + REVIEW_CONSTANT,
+        ),
         Target(
             f"peak RSS -n 0 ≤ {RSS_LIMIT_MB} MB", f"{serial_mb:.0f} MB", serial_mb <= RSS_LIMIT_MB
         ),
