@@ -378,7 +378,10 @@ class Authorizer:
             for group in identity.groups:
                 candidates.extend(self._by_group.get((scope, group), ()))
             for binding in candidates:
-                if id(binding) not in seen:
+                # appliesTo decides; the index only narrows the bindings it looks at.
+                if id(binding) not in seen and any(
+                    subject_applies(s, identity) for s in binding.subjects
+                ):
                     seen.add(id(binding))
                     yield binding
 
@@ -400,7 +403,10 @@ class Authorizer:
 
     def granting(self, identity: Identity, request: Request) -> Grant | None:
         """The first grant that allows the request, as RBAC visits them, or None."""
-        for grant in self.grants_for(identity, request.namespace):
+        # A non-resource request has no namespace (RequestInfo sets none for it), so no
+        # RoleBinding is ever consulted for one.
+        namespace = request.namespace if request.is_resource else ""
+        for grant in self.grants_for(identity, namespace):
             if rule_allows(request, grant.rule):
                 return grant
         return None

@@ -381,7 +381,7 @@ class PrivilegeGraph:
         if hit.resource == "users":
             if every:
                 return [GroupKey("users")]
-            keys = []
+            keys: list[Key] = []
             for name in listed:
                 found = principal_identity(Subject("User", name))
                 if found:
@@ -410,10 +410,10 @@ class PrivilegeGraph:
             changed = False
             for key, edges in self.edges.items():
                 mine = self.held[key]
-                for hit, target in edges:
+                for edge_hit, target in edges:
                     for class_id, how in list(self.held.get(target, {}).items()):
                         if class_id not in mine:
-                            mine[class_id] = (hit if hit is not None else how[0], target)
+                            mine[class_id] = (edge_hit or how[0], target)
                             changed = True
             if not changed:
                 return
