@@ -89,14 +89,15 @@ def test_only_control_plane_mints_credentials(cluster: Cluster) -> None:
     """1.3.2 — beyond Kubernetes' default policy, nobody can mint credentials: approve
     client certificates, obtain node certificates (approval or the kubelet auto-approval
     path), request ServiceAccount tokens or create token Secrets, by any role or path.
-    Principals that are cluster-admin equivalent are judged by the generic-account and
+    Principals granted every verb on everything are judged by the generic-account and
     service-account checks instead."""
     report = cluster.privileges
     minting = [h for h in report.holdings if h.privilege.recommendation == MINTING]
-    # Whoever is cluster-admin equivalent can mint anything; that is judged, once, under
-    # 1.2.1 (generic accounts) and 1.5.3 (workloads), not repeated here per credential.
-    admins = report.admins()
-    judged = [h for h in minting if h.principal not in admins]
+    # Whoever holds every verb on everything can mint anything: that is judged, once, by
+    # the generic-account and service-account checks, not repeated here per credential.
+    # One that becomes admin *by* minting (a client-certificate approver) is judged here.
+    wildcard_admins = report.direct_admins()
+    judged = [h for h in minting if h.principal not in wildcard_admins]
     cluster.evidence("Credential-minting paths", [h.to_json() for h in minting], "rbac")
     cluster.evidence(
         "Kubernetes' default policy (set aside: exactly the upstream default)",

@@ -48,6 +48,12 @@ class PrivilegeReport:
     def admins(self) -> set[Subject]:
         return {h.principal for h in self.holdings if h.privilege.id == ADMIN}
 
+    def direct_admins(self) -> set[Subject]:
+        """Principals whose own rules grant everything (not through a path)."""
+        return {
+            h.principal for h in self.holdings if h.privilege.id == ADMIN and len(h.hops) == 1
+        }
+
 
 def is_workload_principal(subject: Subject) -> bool:
     """ServiceAccounts, and the groups every ServiceAccount (or every caller) is in."""
