@@ -120,7 +120,8 @@ class Hop:
     becomes: str  # "" on the last hop
 
     def text(self) -> str:
-        granted = "; ".join(g.text() for g in self.hit.grants[:2]) or "system:masters"
+        texts = list(dict.fromkeys(g.text() for g in self.hit.grants))
+        granted = "; ".join(texts[:2]) or "system:masters"
         step = f"{self.hit.privilege.title} {self.hit.scope_text} ({granted})"
         return f"{step} ⇒ acts as {self.becomes}" if self.becomes else step
 
@@ -428,13 +429,17 @@ class PrivilegeGraph:
             if target is None:
                 out.append(Hop(_label(key), hit, ""))
                 break
-            # A group of holders is a step of the same hop: name the member reached.
-            while isinstance(target, GroupKey):
-                target = self.held[target][class_id][1] or target
-                if isinstance(target, GroupKey) and target in seen:
-                    break
+            # A group of holders is a step of the same hop: name the member reached. Each
+            # entry was recorded once its target already held the class, so the chain ends.
+            while isinstance(target, GroupKey) and target not in seen:
                 seen.add(target)
+                member = self.held[target][class_id][1]
+                if member is None:
+                    break
+                target = member
             out.append(Hop(_label(key), hit, _label(target)))
+            if isinstance(target, GroupKey):
+                break
             key = target
         return tuple(out)
 
