@@ -23,14 +23,16 @@ from cryptography.x509.oid import NameOID
 from kubernetes import client as k8s
 
 from kubepci.access.trim import TRIMMERS
-from kubepci.analysis.rbac import BOOTSTRAP_LABEL, RbacGraph
+from kubepci.analysis.rbac import RbacGraph
 
 Obj = dict[str, Any]
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 CLIENT_SIGNER = "kubernetes.io/kube-apiserver-client"
 KUBELET_SIGNER = "kubernetes.io/kube-apiserver-client-kubelet"
-BOOTSTRAP = {BOOTSTRAP_LABEL[0]: BOOTSTRAP_LABEL[1]}
+# The label the API server puts on its default policy: a fact about an object, never
+# provenance (anyone can set it).
+BOOTSTRAP = {"kubernetes.io/bootstrapping": "rbac-defaults"}
 
 
 @cache

@@ -1,9 +1,11 @@
-"""RBAC privilege paths: who is granted what, through which binding, role and rule.
+"""RBAC grants as stored: who is bound to which rule, through which binding and role.
 
-A :class:`Grant` is one rule reaching one subject through one binding. Checks ask the
-graph for grants matching a subject and a permission and report the path
-``subject → binding → role → rule`` as evidence, so an operator can see exactly which
-object to change.
+A :class:`Grant` is one rule reaching one binding subject through one binding, read off
+the objects without evaluating them; the anonymous-access check (PCI 1.1) lists the
+grants naming anonymous callers and reports the path ``subject → binding → role → rule``
+so an operator can see exactly which object to change. What a grant *allows*, and what
+an identity holds through it, is :mod:`kubepci.analysis.authorizer` and
+:mod:`kubepci.analysis.privilege_report`.
 """
 
 from __future__ import annotations
@@ -15,9 +17,6 @@ from typing import Any
 from kubepci.verdict import Finding
 
 Obj = dict[str, Any]
-
-BOOTSTRAP_LABEL = ("kubernetes.io/bootstrapping", "rbac-defaults")
-WILDCARD = "*"
 
 
 @dataclass(frozen=True, order=True)
@@ -41,13 +40,6 @@ class Subject:
             if self.namespace
             else f"{self.kind} {self.name}"
         )
-
-    @property
-    def username(self) -> str:
-        """The name the authenticator gives this subject (ServiceAccounts are prefixed)."""
-        if self.kind == "ServiceAccount":
-            return f"system:serviceaccount:{self.namespace}:{self.name}"
-        return self.name
 
 
 @dataclass(frozen=True)
@@ -75,46 +67,6 @@ class Rule:
         names = f" (names: {','.join(self.resource_names)})" if self.resource_names else ""
         return f"{verbs} on {groups}/{','.join(self.resources)}{names}"
 
-    def _verb(self, verb: str) -> bool:
-        return WILDCARD in self.verbs or verb in self.verbs
-
-    def allows(self, verb: str, group: str, resource: str, name: str = "") -> bool:
-        """Does this rule allow ``verb`` on ``group``/``resource`` (``res/sub`` = subresource)?"""
-        if self.non_resource_urls or not self._verb(verb):
-            return False
-        if WILDCARD not in self.api_groups and group not in self.api_groups:
-            return False
-        if self.resource_names and name and name not in self.resource_names:
-            return False
-        # As the authorizer matches (pkg/apis/rbac/v1 ResourceMatches): "*", the exact
-        # resource, or "*/sub"; "res/*" is no wildcard there and grants nothing.
-        _, _, sub = resource.partition("/")
-        for granted in self.resources:
-            if granted in (WILDCARD, resource):
-                return True
-            if sub and granted == f"*/{sub}":
-                return True
-        return False
-
-    def allows_url(self, verb: str, url: str) -> bool:
-        if not self._verb(verb):
-            return False
-        for granted in self.non_resource_urls:
-            if granted in (WILDCARD, url):
-                return True
-            if granted.endswith("*") and url.startswith(granted[:-1]):
-                return True
-        return False
-
-    @property
-    def is_wildcard_all(self) -> bool:
-        return (
-            WILDCARD in self.verbs
-            and WILDCARD in self.api_groups
-            and WILDCARD in self.resources
-            and not self.resource_names
-        )
-
 
 @dataclass(frozen=True)
 class Grant:
@@ -127,7 +79,6 @@ class Grant:
     role_kind: str
     role_name: str
     rule: Rule
-    bootstrap: bool = False
 
     @property
     def cluster_wide(self) -> bool:
@@ -159,20 +110,15 @@ class Grant:
         )
 
 
-@dataclass(frozen=True)
-class DanglingRef:
-    """A binding whose role does not exist: no grant now, but one appears if it is created."""
-
-    binding_ref: str
-    role_ref: str
-
-
 class RbacGraph:
-    """Every grant in the cluster, built once from the snapshot's RBAC lists."""
+    """Every grant in the cluster, built once from the snapshot's RBAC lists.
 
-    def __init__(self, grants: list[Grant], dangling: list[DanglingRef]) -> None:
+    A binding whose role does not exist grants nothing here; such latent grants are
+    reported by :mod:`kubepci.analysis.privilege_report`.
+    """
+
+    def __init__(self, grants: list[Grant]) -> None:
         self.grants = grants
-        self.dangling = dangling
 
     @classmethod
     def from_objects(
@@ -195,7 +141,6 @@ class RbacGraph:
             for r in roles
         }
         grants: list[Grant] = []
-        dangling: list[DanglingRef] = []
         bindings = [("ClusterRoleBinding", b) for b in clusterrolebindings]
         bindings += [("RoleBinding", b) for b in rolebindings]
         for binding_kind, binding in bindings:
@@ -207,24 +152,9 @@ class RbacGraph:
                 rules = cluster_rules.get(role_name)
             else:
                 rules = role_rules.get((namespace, role_name))
-            labels = meta.get("labels") or {}
-            bootstrap = labels.get(BOOTSTRAP_LABEL[0]) == BOOTSTRAP_LABEL[1]
-            binding_ref = (
-                f"{binding_kind} {namespace}/{meta.get('name')}"
-                if namespace
-                else f"{binding_kind} {meta.get('name')}"
-            )
-            if rules is None:
-                role_ref = (
-                    f"Role {namespace}/{role_name}"
-                    if role_kind == "Role"
-                    else f"ClusterRole {role_name}"
-                )
-                dangling.append(DanglingRef(binding_ref, role_ref))
-                continue
             for raw_subject in binding.get("subjects") or []:
                 subject = Subject.from_json(raw_subject, namespace)
-                for rule in rules:
+                for rule in rules or ():
                     grants.append(
                         Grant(
                             subject,
@@ -234,10 +164,9 @@ class RbacGraph:
                             role_kind,
                             role_name,
                             rule,
-                            bootstrap,
                         )
                     )
-        return cls(grants, dangling)
+        return cls(grants)
 
     @classmethod
     def from_snapshot(cls, rbac: dict[str, list[Obj]]) -> RbacGraph:
@@ -245,90 +174,8 @@ class RbacGraph:
             rbac["clusterroles"], rbac["clusterrolebindings"], rbac["roles"], rbac["rolebindings"]
         )
 
-    def where(self, subject_filter: Any = None, rule_filter: Any = None) -> Iterator[Grant]:
-        for grant in self.grants:
-            if subject_filter is not None and not subject_filter(grant.subject):
-                continue
-            if rule_filter is not None and not rule_filter(grant.rule):
-                continue
-            yield grant
-
-
-def is_cluster_admin(grant: Grant) -> bool:
-    """cluster-admin itself, or any rule equivalent to it (``*`` verbs on ``*``/``*``)."""
-    if (
-        grant.role_kind == "ClusterRole"
-        and grant.role_name == "cluster-admin"
-        and grant.cluster_wide
-    ):
-        return True
-    return grant.cluster_wide and grant.rule.is_wildcard_all
-
-
-# Permissions that let a workload identity take over the cluster or other identities.
-# Each entry: (label, predicate over a grant). Scope matters: reading secrets in one
-# namespace is not the same finding as reading them everywhere.
-def dangerous_permissions(grant: Grant) -> list[str]:
-    rule = grant.rule
-    found: list[str] = []
-    if is_cluster_admin(grant):
-        found.append("cluster-admin equivalent")
-    elif rule.is_wildcard_all:
-        found.append("all verbs on all resources in the namespace")
-    else:
-        if WILDCARD in rule.verbs and rule.resources:
-            found.append("wildcard verbs")
-        if WILDCARD in rule.resources or (WILDCARD in rule.api_groups and rule.resources):
-            found.append("wildcard resources")
-    # Escalating a ClusterRole means updating a cluster-scoped object, which a RoleBinding
-    # cannot authorise; binding one is checked in the new binding's namespace, so it can.
-    escalatable = ("roles", "clusterroles") if grant.cluster_wide else ("roles",)
-    for verb, resources in (("escalate", escalatable), ("bind", ("roles", "clusterroles"))):
-        if any(rule.allows(verb, "rbac.authorization.k8s.io", r) for r in resources):
-            found.append(f"{verb} on roles")
-    # Users, groups and uids are cluster-scoped; a ServiceAccount is impersonated in its
-    # namespace, so a RoleBinding can grant that.
-    impersonable = [("", "serviceaccounts")]
-    if grant.cluster_wide:
-        impersonable += [("", "users"), ("", "groups"), ("authentication.k8s.io", "uids")]
-    if any(rule.allows("impersonate", g, r) for g, r in impersonable):
-        found.append("impersonate")
-    if grant.cluster_wide and any(rule.allows(v, "", "secrets") for v in ("get", "list", "watch")):
-        found.append("read secrets cluster-wide")
-    if grant.cluster_wide and any(rule.allows(v, "", "nodes/proxy") for v in ("get", "create")):
-        found.append("nodes/proxy (kubelet API)")
-    if grant.cluster_wide and rule.allows("create", "", "pods"):
-        found.append("create pods cluster-wide")
-    if grant.cluster_wide and can_approve_csr(rule):
-        found.append("approve certificate signing requests")
-    if rule.allows("create", "", "serviceaccounts/token"):
-        found.append("create service account tokens")
-    # A wildcard rule trivially matches every specific label; keep the summary short.
-    if found and found[0] in (
-        "cluster-admin equivalent",
-        "all verbs on all resources in the namespace",
-    ):
-        return found[:1]
-    return found
-
-
-def can_approve_csr(rule: Rule) -> bool:
-    """Approval needs update on the approval subresource and approve on a signer."""
-    approval = any(
-        rule.allows(v, "certificates.k8s.io", "certificatesigningrequests/approval")
-        for v in ("update", "patch")
-    )
-    return approval and rule.allows("approve", "certificates.k8s.io", "signers")
-
-
-def subject_is_service_account_like(subject: Subject) -> bool:
-    """ServiceAccounts, and the groups every ServiceAccount belongs to."""
-    if subject.kind == "ServiceAccount":
-        return True
-    return subject.kind == "Group" and (
-        subject.name in ("system:serviceaccounts", "system:authenticated")
-        or subject.name.startswith("system:serviceaccounts:")
-    )
+    def where(self, subject_filter: Callable[[Subject], bool]) -> Iterator[Grant]:
+        return (g for g in self.grants if subject_filter(g.subject))
 
 
 def binding_findings(grants: Iterable[Grant], detail: Callable[[Grant], str]) -> list[Finding]:
