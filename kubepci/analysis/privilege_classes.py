@@ -73,8 +73,19 @@ def _request(template: RequestTemplate, verb: str, resource: str, namespace: str
     return Request(verb, template.group, res, sub, ns, name)
 
 
-def _names_to_try(template: RequestTemplate) -> tuple[str, ...]:
-    if template.names == "none":
+# Verbs whose requests on a resource itself never carry an object name (requestinfo.go:
+# a create or deletecollection names no object in its path), so resourceNames can never
+# grant them. On a subresource the path names the parent object (POST
+# .../serviceaccounts/NAME/token, .../pods/NAME/exec): there the name counts.
+NAMELESS_VERBS = frozenset({"create", "deletecollection"})
+
+
+def nameless(verb: str, resource: str) -> bool:
+    return verb in NAMELESS_VERBS and "/" not in resource
+
+
+def _names_to_try(template: RequestTemplate, verb: str, resource: str) -> tuple[str, ...]:
+    if template.names == "none" or nameless(verb, resource):
         return ("",)
     if template.names in ("unbounded", "any"):
         return (ANY_NAME,)
@@ -109,14 +120,14 @@ def answer(holder: Holder, template: RequestTemplate, namespace: str) -> _Answer
     listed: set[str] = set()
     for resource in template.resources:
         for verb in template.verbs:
-            for name in _names_to_try(template):
+            for name in _names_to_try(template, verb, resource):
                 request = _request(template, verb, resource, namespace, name)
                 if holder.masters:
                     return _Answer(EVERY_NAME, resource, [], request)
                 grant = next((g for g in grants if rule_allows(request, g.rule)), None)
                 if grant is not None:
                     return _Answer(EVERY_NAME, resource, [grant], request)
-            if template.names in ("unbounded", "any"):
+            if template.names in ("unbounded", "any") and not nameless(verb, resource):
                 for g in grants:
                     for name in g.rule.resource_names:
                         request = _request(template, verb, resource, namespace, name)
@@ -135,8 +146,41 @@ def _satisfied(template: RequestTemplate, names: Names) -> bool:
     return names.some
 
 
+def _wildcards(holder: Holder, privilege: PrivilegeClass) -> list[Hit]:
+    """Rules with "*" verbs or resources, per scope, each with a request it allows."""
+    hits: list[Hit] = []
+    for namespace in [ANY_NAMESPACE, *sorted(holder.namespaces())]:
+        for grant in holder.grants(namespace):
+            rule = grant.rule
+            # A wildcard limited to named objects is bounded by the names.
+            if not (ALL in rule.verbs or ALL in rule.resources) or not rule.api_groups:
+                continue
+            if rule.resource_names:
+                continue
+            if holder.masters:
+                break
+            verb = "kubepci-any-verb" if ALL in rule.verbs else rule.verbs[0]
+            group = "kubepci.invalid" if ALL in rule.api_groups else rule.api_groups[0]
+            resource = "kubepci-any" if ALL in rule.resources else rule.resources[0]
+            res, _, sub = resource.partition("/")
+            witness = Request(verb, group, res, sub, namespace, ANY_NAME)
+            if not rule_allows(witness, rule):
+                continue
+            scope = CLUSTER_WIDE if namespace == ANY_NAMESPACE else namespace
+            hits.append(Hit(privilege, scope, True, EVERY_NAME, resource, (grant,), witness))
+            break
+        if hits and hits[0].scope == CLUSTER_WIDE:
+            break
+    if holder.masters:
+        witness = Request("kubepci-any-verb", "kubepci.invalid", "kubepci-any", "", ANY_NAMESPACE)
+        return [Hit(privilege, CLUSTER_WIDE, True, EVERY_NAME, "kubepci-any", (), witness)]
+    return hits
+
+
 def evaluate(holder: Holder, privilege: PrivilegeClass) -> list[Hit]:
     """The scopes where the holder has the class (or, via named grants, its gain)."""
+    if privilege.wildcard_rules:
+        return _wildcards(holder, privilege)
     hits: list[Hit] = []
     for alternative in privilege.any_of:
         hits.extend(_alternative(holder, privilege, alternative))

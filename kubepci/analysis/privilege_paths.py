@@ -31,12 +31,13 @@ from kubepci.analysis.authorizer import (
     Subject,
     split_service_account_username,
 )
-from kubepci.analysis.privilege_classes import CLUSTER_WIDE, Hit, evaluate
+from kubepci.analysis.privilege_classes import ANY_NAMESPACE, CLUSTER_WIDE, Hit, answer, evaluate
 from kubepci.analysis.workloads import Workloads
 from kubepci.catalogue.privileges import PrivilegeCatalogue, PrivilegeClass
 
 Obj = dict[str, Any]
 BASE_ACCOUNT = "kubepci-probe-unbound"
+RBAC_GROUP = "rbac.authorization.k8s.io"
 MAX_ROUNDS = 10_000
 
 
@@ -282,9 +283,13 @@ class PrivilegeGraph:
                 self.edges[key] = [(None, k) for k in self._members(key)]
             else:
                 hits = self._hits(key)
+                holder = self._holder(key)
                 self.direct[key] = [h for h in hits if h.held]
                 self.edges[key] = [
-                    (h, target) for h in hits if h.privilege.gains for target in self._gains(h)
+                    (h, target)
+                    for h in hits
+                    if h.privilege.gains and self._gain_allowed(holder, h)
+                    for target in self._gains(h, key, holder)
                 ]
             pending.extend(t for _, t in self.edges[key] if t not in self.edges)
 
@@ -326,6 +331,11 @@ class PrivilegeGraph:
                 IdentityKey(Identity.service_account(ns, n))
                 for ns, n in w.token_secret_accounts(group.namespace)
             ]
+        if group.what == "impersonable-service-accounts":
+            return [
+                IdentityKey(Identity.service_account(ns, n))
+                for ns, n in self._impersonable(group.namespace)
+            ]
         if group.what == "users":
             return [IdentityKey(i) for s, i in self.principals.items() if s.kind == "User"]
         if group.what == "identities":
@@ -343,7 +353,52 @@ class PrivilegeGraph:
             return keys
         raise ValueError(group.what)
 
-    def _gains(self, hit: Hit) -> list[Key]:
+    def _gain_allowed(self, holder: Any, hit: Hit) -> bool:
+        namespace = hit.scope or ANY_NAMESPACE
+        for template in hit.privilege.gain_requires:
+            if not answer(holder, template, namespace).names.some:
+                return False
+        return True
+
+    def _escalated(self, hit: Hit, key: Key, holder: Any) -> list[Key]:
+        """escalate lets the holder write any rule into a role it may update; that gives
+        it any rule only where such a role is bound to it (escalation_check.go checks the
+        escalate verb, the binding still decides who holds the role)."""
+        if not isinstance(key, IdentityKey):
+            return []
+        cluster = hit.resource == "clusterroles"
+        found: list[Key] = []
+        scopes = ["", *sorted(holder.namespaces())]
+        for ns in scopes:
+            for binding in self.authz.bindings_for(key.identity, ns):
+                if ns and binding.kind != "RoleBinding":
+                    continue
+                if cluster != (binding.role_kind == "ClusterRole"):
+                    continue
+                if not cluster and binding.namespace != hit.scope:
+                    continue
+                name = binding.role_name
+                if not (hit.names.every or name in hit.names.listed):
+                    continue
+                role_ns = "" if cluster else binding.namespace
+                update = [
+                    Request(v, RBAC_GROUP, hit.resource, "", role_ns, name)
+                    for v in ("update", "patch")
+                ]
+                if any(self.authz.allows(key.identity, r) for r in update):
+                    found.append(AnyRulesKey(binding.namespace))
+        return found
+
+    def _impersonable(self, scope: str) -> list[tuple[str, str]]:
+        """ServiceAccounts of the scope: objects, and names bindings grant to."""
+        named = {
+            (s.namespace, s.name)
+            for s in self.principals
+            if s.kind == "ServiceAccount" and (not scope or s.namespace == scope)
+        }
+        return sorted(named | set(self.workloads.service_accounts_in(scope)))
+
+    def _gains(self, hit: Hit, key: Key, holder: Any) -> list[Key]:
         gain, scope, names = hit.privilege.gains, hit.scope, hit.names
         every, listed = names.every, sorted(names.listed)
         w = self.workloads
@@ -353,7 +408,11 @@ class PrivilegeGraph:
             if gain == "service-accounts":
                 pairs = [(ns, n) for ns, n in w.service_accounts_in(scope) if n in listed]
             elif gain == "pod-service-accounts":
-                pairs = w.pod_service_accounts(scope, pods=listed, nodes=listed)
+                # A name limits nodes for the node proxy and pods for everything else.
+                on_nodes = hit.resource.startswith("nodes")
+                pairs = w.pod_service_accounts(
+                    scope, pods=() if on_nodes else listed, nodes=listed if on_nodes else ()
+                )
             else:
                 pairs = w.token_secret_accounts(scope, secrets=listed)
             return [IdentityKey(Identity.service_account(ns, n)) for ns, n in pairs]
@@ -372,7 +431,7 @@ class PrivilegeGraph:
                     keys.append(RoleKey("Role", name, scope, scope))
             return keys
         if gain == "any-rules":
-            return [AnyRulesKey(scope)]
+            return self._escalated(hit, key, holder)
         return []
 
     def _impersonated(self, hit: Hit) -> list[Key]:
@@ -384,6 +443,10 @@ class PrivilegeGraph:
                 return [GroupKey("users")]
             keys: list[Key] = []
             for name in listed:
+                # A user name of the ServiceAccount form is checked against
+                # serviceaccounts, not users: this grant cannot impersonate it.
+                if split_service_account_username(name):
+                    continue
                 found = principal_identity(Subject("User", name))
                 if found:
                     keys.append(IdentityKey(found[1]))
@@ -393,12 +456,17 @@ class PrivilegeGraph:
                 return [IdentityKey(group_member(MASTERS))]
             return [IdentityKey(group_member(g)) for g in listed]
         if hit.resource == "serviceaccounts":
+            # Impersonation never looks the account up: a name bindings grant to is
+            # enough, object or not.
             if every:
-                return [GroupKey("service-accounts", hit.scope)]
+                return [GroupKey("impersonable-service-accounts", hit.scope)]
+            namespaces = (
+                [hit.scope]
+                if hit.scope
+                else sorted({ns for ns, _ in self._impersonable(CLUSTER_WIDE)})
+            )
             return [
-                IdentityKey(Identity.service_account(ns, n))
-                for ns, n in self.workloads.service_accounts_in(hit.scope)
-                if n in listed
+                IdentityKey(Identity.service_account(ns, n)) for ns in namespaces for n in listed
             ]
         return []
 

@@ -72,6 +72,11 @@ class PrivilegeClass(_Strict):
     rationale: str
     references: tuple[str, ...] = Field(min_length=1)
     gains: Gain | None = None
+    # Requests the holder must also be allowed for the gain (not the class) to follow.
+    gain_requires: tuple[RequestTemplate, ...] = ()
+    # The class is a shape of the rules themselves ("*" verbs or resources), whatever
+    # resources they name: no list of requests could enumerate them.
+    wildcard_rules: bool = False
     any_of: tuple[Alternative, ...] = Field(min_length=1)
 
 

@@ -16,6 +16,12 @@ def _obj(kind: str, name: str, **body: object) -> dict:
 
 
 APPROVER_RULES = [
+    # Filing its own request is what turns approval into an identity for the approver.
+    {
+        "apiGroups": ["certificates.k8s.io"],
+        "resources": ["certificatesigningrequests"],
+        "verbs": ["create"],
+    },
     {
         "apiGroups": ["certificates.k8s.io"],
         "resources": ["certificatesigningrequests/approval"],
