@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from kubepci.analysis.authorizer import ALL, Grant, Request, rule_allows
+from kubepci.analysis.authorizer import ALL, Grant, Request, Rule, rule_allows
 from kubepci.catalogue.privileges import Alternative, PrivilegeClass, RequestTemplate
 
 # A name no rule lists: a request for it is allowed only by rules without resourceNames,
@@ -117,6 +117,8 @@ def answer(holder: Holder, template: RequestTemplate, namespace: str) -> _Answer
         if (ALL in g.rule.verbs or verbs.intersection(g.rule.verbs))
         and (ALL in g.rule.api_groups or template.group in g.rule.api_groups)
     ]
+    if not grants and not holder.masters:
+        return out  # nothing could match: most holders, for most classes
     listed: set[str] = set()
     for resource in template.resources:
         for verb in template.verbs:
@@ -175,6 +177,42 @@ def _wildcards(holder: Holder, privilege: PrivilegeClass) -> list[Hit]:
         witness = Request("kubepci-any-verb", "kubepci.invalid", "kubepci-any", "", ANY_NAMESPACE)
         return [Hit(privilege, CLUSTER_WIDE, True, EVERY_NAME, "kubepci-any", (), witness)]
     return hits
+
+
+def holder_rules(holder: Holder) -> frozenset[Rule]:
+    """Every distinct rule reaching the holder, in any scope."""
+    return frozenset(
+        g.rule for ns in [ANY_NAMESPACE, *holder.namespaces()] for g in holder.grants(ns)
+    )
+
+
+def _rule_may_allow(rule: Rule, template: RequestTemplate) -> bool:
+    """Could this one rule allow one of the template's requests? (A necessary condition
+    of rule_allows, ignoring names and namespaces.)"""
+    if not (ALL in rule.verbs or not set(rule.verbs).isdisjoint(template.verbs)):
+        return False
+    if not (ALL in rule.api_groups or template.group in rule.api_groups):
+        return False
+    for resource in template.resources:
+        _, _, sub = resource.partition("/")
+        if ALL in rule.resources or resource in rule.resources:
+            return True
+        if sub and f"*/{sub}" in rule.resources:
+            return True
+    return False
+
+
+def may_hold(rules: frozenset[Rule], privilege: PrivilegeClass) -> bool:
+    """False only when no rule could allow any request of the class: then evaluating it
+    can find nothing. Every request the authorizer allows is allowed by one rule."""
+    if privilege.wildcard_rules:
+        return any(ALL in r.verbs or ALL in r.resources for r in rules)
+    return any(
+        _rule_may_allow(rule, template)
+        for alt in privilege.any_of
+        for template in alt.all_of
+        for rule in rules
+    )
 
 
 def evaluate(holder: Holder, privilege: PrivilegeClass) -> list[Hit]:

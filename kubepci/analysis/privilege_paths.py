@@ -31,7 +31,15 @@ from kubepci.analysis.authorizer import (
     Subject,
     split_service_account_username,
 )
-from kubepci.analysis.privilege_classes import ANY_NAMESPACE, CLUSTER_WIDE, Hit, answer, evaluate
+from kubepci.analysis.privilege_classes import (
+    ANY_NAMESPACE,
+    CLUSTER_WIDE,
+    Hit,
+    answer,
+    evaluate,
+    holder_rules,
+    may_hold,
+)
 from kubepci.analysis.workloads import Workloads
 from kubepci.catalogue.privileges import PrivilegeCatalogue, PrivilegeClass
 
@@ -222,12 +230,11 @@ class PrivilegeGraph:
         authz: Authorizer,
         workloads: Workloads,
         catalogue: PrivilegeCatalogue,
-        memo: dict[tuple[object, ...], list[Hit]] | None = None,
     ) -> None:
         self.authz = authz
-        # Shared between graphs over the same role objects (the full graph and the
-        # default-policy one): the same bindings give the same classes.
-        self.memo = {} if memo is None else memo
+        # Holders reached by the same rules (most ServiceAccounts) share which classes
+        # they could hold at all.
+        self.relevant: dict[frozenset[Rule], list[PrivilegeClass]] = {}
         self.workloads = workloads
         self.catalogue = catalogue
         self.direct: dict[Key, list[Hit]] = {}
@@ -282,8 +289,8 @@ class PrivilegeGraph:
                 self.direct[key] = []
                 self.edges[key] = [(None, k) for k in self._members(key)]
             else:
-                hits = self._hits(key)
                 holder = self._holder(key)
+                hits = self._hits(key, holder)
                 self.direct[key] = [h for h in hits if h.held]
                 self.edges[key] = [
                     (h, target)
@@ -293,26 +300,16 @@ class PrivilegeGraph:
                 ]
             pending.extend(t for _, t in self.edges[key] if t not in self.edges)
 
-    def _hits(self, key: Key) -> list[Hit]:
-        """Every class the holder has; identities reached by the same bindings (every
-        ServiceAccount that only its groups bind, say) share one evaluation."""
-        holder = self._holder(key)
-        signature: tuple[object, ...] | None = None
-        if isinstance(key, IdentityKey):
-            namespaces = sorted(holder.namespaces())
-            refs = sorted(
-                (ns, b.kind, b.namespace, b.name)
-                for ns in ("", *namespaces)
-                for b in self.authz.bindings_for(key.identity, ns)
-                if ns == "" or b.kind == "RoleBinding"
-            )
-            signature = (holder.masters, tuple(namespaces), tuple(refs))
-            if signature in self.memo:
-                return self.memo[signature]
-        hits = [h for c in self.catalogue.classes for h in evaluate(holder, c)]
-        if signature is not None:
-            self.memo[signature] = hits
-        return hits
+    def _hits(self, key: Key, holder: Any) -> list[Hit]:
+        """Every class the holder has (or whose gain its named grants follow)."""
+        if holder.masters:
+            classes = list(self.catalogue.classes)
+        else:
+            rules = holder_rules(holder)
+            if rules not in self.relevant:
+                self.relevant[rules] = [c for c in self.catalogue.classes if may_hold(rules, c)]
+            classes = self.relevant[rules]
+        return [h for c in classes for h in evaluate(holder, c)]
 
     def _members(self, group: GroupKey) -> list[Key]:
         w = self.workloads

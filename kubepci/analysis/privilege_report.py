@@ -21,7 +21,6 @@ from kubepci.analysis.authorizer import (
     Subject,
     split_service_account_username,
 )
-from kubepci.analysis.privilege_classes import Hit
 from kubepci.analysis.privilege_paths import Holding, PrivilegeGraph
 from kubepci.analysis.workloads import Workloads
 from kubepci.catalogue.privileges import PrivilegeCatalogue
@@ -50,9 +49,7 @@ class PrivilegeReport:
 
     def direct_admins(self) -> set[Subject]:
         """Principals whose own rules grant everything (not through a path)."""
-        return {
-            h.principal for h in self.holdings if h.privilege.id == ADMIN and len(h.hops) == 1
-        }
+        return {h.principal for h in self.holdings if h.privilege.id == ADMIN and len(h.hops) == 1}
 
 
 def is_workload_principal(subject: Subject) -> bool:
@@ -97,13 +94,11 @@ def analyse(
         b for b in rbac["rolebindings"] if policy.is_default_binding("RoleBinding", b, lookup)
     ]
     authz = Authorizer.from_snapshot(rbac)
-    memo: dict[tuple[object, ...], list[Hit]] = {}
-    everything = PrivilegeGraph(authz, workloads, catalogue, memo).holdings()
+    everything = PrivilegeGraph(authz, workloads, catalogue).holdings()
     only_defaults = PrivilegeGraph(
         Authorizer(rbac["clusterroles"], default_crbs, rbac["roles"], default_rbs),
         workloads,
         catalogue,
-        memo,
     ).holdings()
     by_default = {(h.principal, h.privilege.id) for h in only_defaults}
     default_refs = {
