@@ -42,7 +42,7 @@ from kubepci.analysis.authorizer import (
 )
 from kubepci.analysis.defaults import load_default_policy
 from kubepci.analysis.identities import generic_reason
-from kubepci.analysis.privilege_paths import principal_identity
+from kubepci.analysis.principals import principal_identity
 from kubepci.analysis.privilege_report import (
     ADMIN,
     PrivilegeReport,
