@@ -61,9 +61,9 @@ def _sa(namespace: str, name: str) -> str:
 # planted variant must produce. A ServiceAccount variant of a 1.3.2 class is expected
 # under both csr-approval-rights and service-account-privileges. A principal that is
 # cluster-admin equivalent is reported as that alone, so the client-certificate approvers
-# (which can name an admin in a certificate) are admin-equivalent under 1.5.3, but keep
-# their own class under csr-approval-rights: only individual users that are admin
-# equivalent are left to 1.2.1's inventory (INVENTORY).
+# that can also file a CSR (and so name an admin in their own certificate) are
+# admin-equivalent, and keep their own class under csr-approval-rights; individual users
+# and groups that are admin equivalent are in 1.2.1's inventory (INVENTORY).
 PLANTED: list[tuple[str, str, str]] = [
     # admin-equivalent
     (SA_PRIVS, _sa(C, "admin-equivalent-1"), "admin-equivalent"),
@@ -79,7 +79,9 @@ PLANTED: list[tuple[str, str, str]] = [
     (SA_PRIVS, _sa(C, "admin-equivalent-11"), "admin-equivalent"),
     (SA_PRIVS, _sa(C, "admin-equivalent-12"), "admin-equivalent"),
     (SA_PRIVS, _sa(C, "admin-equivalent-13"), "admin-equivalent"),
-    (SA_PRIVS, _sa(C, "admin-equivalent-14"), "admin-equivalent"),
+    # escalate without a Role bound to it or bind: the holder can write a Role with any
+    # rule but never hold it (escalation_check.go), so escalate-roles, not admin.
+    (SA_PRIVS, _sa(C, "admin-equivalent-14"), "escalate-roles"),
     (SA_PRIVS, _sa(C, "admin-equivalent-15"), "admin-equivalent"),
     (SA_PRIVS, _sa(C, "admin-equivalent-16"), "admin-equivalent"),
     (SA_PRIVS, _sa(C, "admin-equivalent-17"), "admin-equivalent"),
@@ -89,7 +91,7 @@ PLANTED: list[tuple[str, str, str]] = [
     (SA_PRIVS, _sa(C, "admin-equivalent-21"), "admin-equivalent"),
     (SA_PRIVS, _sa(C, "admin-equivalent-22"), "admin-equivalent"),
     (SA_PRIVS, _sa(C, "admin-equivalent-23"), "admin-equivalent"),
-    (SA_PRIVS, _sa(C, "admin-equivalent-24"), "admin-equivalent"),
+    (SA_PRIVS, _sa(C, "admin-equivalent-24"), "escalate-roles"),
     (SA_PRIVS, _sa(C, "admin-equivalent-25"), "admin-equivalent"),
     (SA_PRIVS, _sa(C, "admin-equivalent-26"), "admin-equivalent"),
     (GENERIC_ADMIN, "Group system:serviceaccounts:pci-rbac-b", "admin-equivalent"),
@@ -97,8 +99,9 @@ PLANTED: list[tuple[str, str, str]] = [
     (GENERIC_ADMIN, "User admin", "admin-equivalent"),
     (GENERIC_ADMIN, _sa(C, "default"), "admin-equivalent"),
     (SA_PRIVS, _sa(C, "default"), "admin-equivalent"),
-    (SA_PRIVS, _sa(C, "mint-client-certificates-1"), "admin-equivalent"),
-    (SA_PRIVS, _sa(C, "mint-client-certificates-2"), "admin-equivalent"),
+    # Approvers that cannot file a CSR of their own mint for others, not for themselves.
+    (SA_PRIVS, _sa(C, "mint-client-certificates-1"), "mint-client-certificates"),
+    (SA_PRIVS, _sa(C, "mint-client-certificates-2"), "mint-client-certificates"),
     # mint-client-certificates
     (CSR_RIGHTS, _sa(C, "mint-client-certificates-1"), "mint-client-certificates"),
     (CSR_RIGHTS, _sa(C, "mint-client-certificates-2"), "mint-client-certificates"),
