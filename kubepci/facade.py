@@ -16,8 +16,10 @@ from typing import Any, NoReturn
 import pytest
 import yaml
 
+from kubepci.access.auditlog import AuditLogRead, read_csr_writes
 from kubepci.access.cluster import ClusterSession
-from kubepci.access.kubeconfig import Credential
+from kubepci.access.component_files import with_config_files
+from kubepci.access.kubeconfig import IN_CLUSTER, Credential
 from kubepci.access.probes import ProbeResult
 from kubepci.analysis.access_review import (
     UNBOUND_PROBE,
@@ -100,10 +102,30 @@ class Cluster:
         return self.session.distribution
 
     def flags(self, component: str) -> list[ComponentFlags]:
-        """The component's flags on every instance, or why they cannot be read."""
-        found = self.session.control_plane[component]
+        """The component's settings on every instance (with the settings files it names,
+        read under ``--node-root``), or why they cannot be read."""
+        control_plane = self.session.control_plane
+        found = control_plane[component]
+        set_aside = getattr(control_plane, "set_aside", {}).get(component)
+        if set_aside:
+            self.evidence(f"kube-system pods not judged as {component}", set_aside)
+        unresolved = getattr(control_plane, "unresolved", {}).get(component)
+        if unresolved:
+            raise EvidenceUnavailable(
+                f"{component} may run in a static pod whose command line cannot be read: "
+                + "; ".join(unresolved)
+            )
+        refused = [f"{f.pod}: {'; '.join(f.refused)}" for f in found if f.refused]
+        if refused:
+            raise EvidenceUnavailable(
+                f"{component} would not start with the command line of its static pod, so "
+                f"these flags do not describe a running {component}: " + " | ".join(refused)
+            )
         if found:
-            return found
+            for instance in found:
+                if instance.notes:
+                    self.evidence(f"Limits of what was read from {instance.pod}", instance.notes)
+            return with_config_files(found, self.settings.node_root)
         distribution = self.distribution
         if distribution.managed:
             raise NotApplicable(
@@ -114,6 +136,38 @@ class Cluster:
             f"no {component} pod in kube-system, so its flags cannot be read "
             f"(distribution: {distribution.name}); the control plane may run outside pods"
         )
+
+    def visible_flags(self, component: str) -> list[ComponentFlags]:
+        """The component's flags where its pods are visible, else [] (no verdict from it)."""
+        return self.session.control_plane[component]
+
+    def csr_audit_log(self) -> AuditLogRead | None:
+        """The API server audit log's CSR writes under ``--node-root``; None, with the
+        reason recorded as evidence, when it cannot be read.
+
+        The path is ``--audit-log-path`` as the visible kube-apiserver pods set it (kubeadm
+        mounts the log directory at the same path on the host). Only this node's files
+        are read: another control-plane node's API server writes its own log.
+        """
+        why_not = ""
+        paths = sorted({f.get("audit-log-path") for f in self.visible_flags("kube-apiserver")})
+        if not self.settings.node_root:
+            why_not = "no --node-root given: the audit log on the control-plane node was not read"
+        elif not paths:
+            why_not = "no kube-apiserver pod is visible, so its audit log cannot be located"
+        elif paths == [""]:
+            why_not = "kube-apiserver writes no audit log file (--audit-log-path is not set)"
+        elif "-" in paths:
+            why_not = "kube-apiserver writes its audit log to stdout (--audit-log-path=-)"
+        if why_not:
+            self.evidence("API server audit log not read", why_not)
+            return None
+        read = read_csr_writes(self.settings.node_root, next(p for p in paths if p))
+        self.evidence("API server audit log read (CSR writes only)", read.to_json(), "objects")
+        if not read.files:
+            self.evidence("API server audit log not read", read.coverage())
+            return None
+        return read
 
     def access_reviews(self, pairs: list[tuple[Identity, Request]]) -> list[AccessAnswer]:
         """The API server's authorizer on each (identity, request): one SubjectAccessReview
@@ -212,18 +266,29 @@ class Cluster:
         return findings + permissive_authorizer_findings(probe, rbac_allows, answers)
 
     def interactive_credential(self) -> Credential:
-        """The kubeconfig credential of the person running the audit.
+        """The kubeconfig credential of the person running the audit, as client-go sends it.
 
-        A ServiceAccount (a nightly job) is a non-interactive identity: checks about a
-        person's own credential do not apply to it.
+        Only the suite's own in-cluster ServiceAccount (a pod's projected token) is a
+        workload identity to which a person's credential checks do not apply. A
+        ServiceAccount token in a kubeconfig is a person holding one: it is judged. The
+        SelfSubjectReview is recorded with it, since it says whom the API server saw.
         """
-        if self.session.is_service_account:
+        if self.target.kubeconfig == IN_CLUSTER:
             raise NotApplicable(
-                f"running as {self.identity['username']}, a non-interactive ServiceAccount; "
-                "its credential is a revocable TokenRequest token"
+                f"running in-cluster as {self.identity['username'] or 'a ServiceAccount'} with "
+                "this pod's projected token: a workload identity, not a person's kubeconfig"
             )
         credential = self.target.credential
-        self.evidence("Kubeconfig user credential (type only)", credential.to_json(), "objects")
+        self.evidence(
+            "Kubeconfig user credential, as client-go sends it (types and claims only)",
+            {"user": self.target.user, **credential.to_json()},
+            "objects",
+        )
+        self.evidence(
+            "Whom the API server authenticated (SelfSubjectReview of the suite's own requests)",
+            {"username": self.identity["username"], "groups": self.identity["groups"]},
+            "objects",
+        )
         return credential
 
     def evidence(self, title: str, content: Any, kind: str = "text") -> None:

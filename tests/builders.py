@@ -101,8 +101,16 @@ def pod_model(
     all_volumes = list(volumes)
     if projected_token or projected_token_seconds is not None:
         all_volumes.append(token_volume("api-token", projected_token_seconds))
+    metadata = meta(name, ns, annotations=annotations or None)
+    if mirror:
+        # The kubelet makes its Node the controlling owner of every mirror pod.
+        metadata.owner_references = [
+            k8s.V1OwnerReference(
+                api_version="v1", kind="Node", name=node, uid=f"uid-node-{node}", controller=True
+            )
+        ]
     return k8s.V1Pod(
-        metadata=meta(name, ns, annotations=annotations or None),
+        metadata=metadata,
         spec=k8s.V1PodSpec(
             service_account_name=sa,
             automount_service_account_token=automount,

@@ -6,13 +6,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from kubepci import check
-from kubepci.analysis import anonymous, endpoints
+from kubepci.analysis import anonymous, endpoints, service_answers
 from kubepci.analysis.flags import (
     binds_all_interfaces,
-    etcd_client_auth_gap,
+    etcd_listener_gaps,
     extra_always_allow_paths,
+    serves_nothing,
 )
 from kubepci.analysis.rbac import binding_findings
+from kubepci.analysis.service_answers import PortVerdict
 from kubepci.facade import Cluster
 from kubepci.verdict import EvidenceUnavailable, Finding
 
@@ -37,30 +39,58 @@ def test_api_server_refuses_unauthenticated_requests(cluster: Cluster) -> None:
 
 @check("api-server-anonymous-config")
 def test_api_server_anonymous_auth_disabled_or_limited(cluster: Cluster) -> None:
-    """1.1.1 — --anonymous-auth=false, or anonymous limited to health paths by an
-    AuthenticationConfiguration (flags read from command and args; absent means true)."""
-    findings = []
+    """1.1.1 — anonymous authentication is off, or limited to the health paths, as
+    kube-apiserver computes it: the AuthenticationConfiguration's anonymous section
+    (--authentication-config, read under --node-root), else --anonymous-auth (default
+    true; reset by AlwaysAllow). Where the file cannot be read the live server decides:
+    an answer other than 401 on a non-health path means anonymous requests are in."""
+    findings, auths = [], []
     for flags in cluster.flags("kube-apiserver"):
-        names = ["anonymous-auth", "authentication-config"]
-        cluster.evidence(f"kube-apiserver flags ({flags.pod})", flags.evidence(names), "flags")
-        if "anonymous-auth" in flags.explicit or not flags.get("authentication-config"):
-            if flags.is_true("anonymous-auth"):
-                findings.append(
-                    Finding(
-                        "Pod",
-                        *flags.pod.split("/", 1),
-                        "anonymous authentication is enabled for every path: "
-                        + flags.source("anonymous-auth"),
-                    )
-                )
-        else:
-            # With --authentication-config the anonymous section of that file decides; the
-            # file is on the node, so its effect is judged by the live probe check.
+        auth = anonymous.api_server_anonymous(flags, flags.files.get("authentication-config"))
+        auths.append(auth)
+        findings += anonymous.anonymous_config_findings(flags, auth)
+        cluster.evidence(
+            f"kube-apiserver flags ({flags.pod})",
+            flags.evidence(["anonymous-auth", "authentication-config", "authorization-mode"]),
+            "flags",
+        )
+        cluster.evidence(f"Anonymous authentication of {flags.pod}", auth.describe())
+        if auth.known and flags.get("authentication-config"):
             cluster.evidence(
-                "Anonymous access decided by the AuthenticationConfiguration",
-                f"{flags.source('authentication-config')}; see api-server-anonymous-probe",
+                "The configuration file as read now",
+                "kube-apiserver refuses changes to the anonymous section after it starts "
+                "(authentication.go: 'changed from initial configuration file'), so the "
+                "file may not be what it runs: the live answers below are checked against it",
             )
-    cluster.judge(findings, passed="anonymous authentication is disabled or path-limited")
+    probes = cluster.session.api_server_probes()
+    cluster.probes_evidence("Unauthenticated requests to the API server", probes)
+    findings += anonymous.anonymous_probe_findings(probes, auths)
+    undecided = anonymous.undecided_probes(probes)
+    if not all(a.known for a in auths):
+        # Decided by the live server: it must have answered every non-health path.
+        if undecided and not findings:
+            raise EvidenceUnavailable(
+                "the anonymous configuration was not read and the API server did not answer "
+                "clearly: " + "; ".join(p.line() for p in undecided[:5])
+            )
+        cluster.evidence(
+            "Limitation",
+            "the anonymous configuration of at least one instance was not read; the live "
+            f"server ({cluster.target.server}) decided on the paths probed",
+        )
+        passed = (
+            "every probed non-health path answered 401: anonymous requests are not "
+            "authenticated (configuration not read; decided by the live server)"
+        )
+    else:
+        if undecided:
+            lines = [p.line() for p in undecided]
+            cluster.evidence("Probes that did not tell (the configuration decided)", lines)
+        passed = (
+            "anonymous authentication is disabled or limited to health paths, and the live "
+            "server agrees on every path probed"
+        )
+    cluster.judge(findings, passed=passed)
 
 
 @check("anonymous-rbac-bindings")
@@ -77,10 +107,22 @@ def test_rbac_grants_nothing_to_anonymous(cluster: Cluster) -> None:
 
 
 def _always_allow(cluster: Cluster, component: str) -> None:
-    findings = []
+    findings, serving = [], 0
     for flags in cluster.flags(component):
         names = ["authorization-always-allow-paths", "bind-address", "secure-port"]
         cluster.evidence(f"{component} flags ({flags.pod})", flags.evidence(names), "flags")
+        if component == "kube-scheduler" and flags.get("config"):
+            # pkg/scheduler/apis/config/v1 KubeSchedulerConfiguration has no serving or
+            # authorization settings: these stay flags whatever the file says.
+            cluster.evidence(
+                f"{flags.pod} reads --config={flags.get('config')}",
+                "KubeSchedulerConfiguration holds no serving or authorization settings, so the "
+                "flags above decide them",
+            )
+        if serves_nothing(flags):
+            cluster.evidence(f"{flags.pod} serves nothing", flags.source("secure-port"))
+            continue
+        serving += 1
         extra = extra_always_allow_paths(flags)
         if extra:
             exposure = (
@@ -93,10 +135,16 @@ def _always_allow(cluster: Cluster, component: str) -> None:
                     "Pod",
                     *flags.pod.split("/", 1),
                     f"--authorization-always-allow-paths adds {', '.join(extra)} beyond the "
-                    f"default health paths, served {exposure}",
+                    f"default health paths, served {exposure}: "
+                    + flags.source("authorization-always-allow-paths"),
                 )
             )
-    cluster.judge(findings, passed="only /healthz, /readyz and /livez skip authorization")
+    cluster.judge(
+        findings,
+        passed="only /healthz, /readyz and /livez skip authorization"
+        if serving
+        else "--secure-port=0 on every instance: nothing is served, so no path is open",
+    )
 
 
 def _component_probe(cluster: Cluster, component: str) -> None:
@@ -173,25 +221,29 @@ def test_kubelets_reject_anonymous_requests(cluster: Cluster) -> None:
 
 @check("kubelet-read-only-port")
 def test_kubelets_do_not_serve_read_only_port(cluster: Cluster) -> None:
-    """1.1.4 — no kubelet serves the unauthenticated read-only port 10255."""
-    probes = cluster.session.read_only_port_probes()
-    if not probes:
+    """1.1.4 — no kubelet serves the unauthenticated read-only port: the port each kubelet's
+    configz gives (readOnlyPort), or the default 10255 where configz cannot be read."""
+    try:
+        configz = cluster.session.kubelet_configz()
+    except EvidenceUnavailable as exc:
+        configz = {n.node: {"error": exc.reason} for n in cluster.session.node_addresses}
+    targets = endpoints.read_only_targets(cluster.session.node_addresses, configz)
+    if not targets:
         raise EvidenceUnavailable("no node has an address to probe")
-    cluster.probes_evidence("Plain HTTP requests to each kubelet's port 10255", probes)
-    unclear = [p for p in probes if p.status is None and p.error != "connection refused"]
-    if unclear:
+    cluster.evidence(
+        "Read-only port probed on each kubelet, and why that port",
+        [f"{t.node}: {t.url} ({t.basis})" for t in targets],
+    )
+    probes = cluster.session.read_only_port_probes(targets)
+    cluster.probes_evidence("Plain HTTP requests to each kubelet's read-only port", probes)
+    findings, unclear = endpoints.read_only_port_findings(targets, probes)
+    if unclear and not findings:
         # A filtered port (timeout) or a reset mid-stream says nothing about the kubelet.
-        raise EvidenceUnavailable(
-            "; ".join(f"{_node_of(cluster, p.url)}: {p.line()}" for p in unclear)
-        )
-    findings = [
-        Finding(
-            "Node", "", _node_of(cluster, p.url), f"read-only port answered {p.status}: {p.url}"
-        )
-        for p in probes
-        if p.status is not None
-    ]
-    cluster.judge(findings, passed="port 10255 refused connections on every node")
+        raise EvidenceUnavailable("; ".join(unclear))
+    ports = ", ".join(sorted({str(t.port) for t in targets}))
+    cluster.judge(
+        findings, passed=f"the read-only port ({ports}) refused connections on every node"
+    )
 
 
 @check("kubelet-config")
@@ -225,16 +277,21 @@ def test_kubelet_configuration_disables_anonymous_access(cluster: Cluster) -> No
 
 @check("etcd-client-cert-auth")
 def test_etcd_requires_client_certificates(cluster: Cluster) -> None:
-    """1.1.5 — etcd requires client certificates: --client-cert-auth=true or a
-    --trusted-ca-file (either makes its TLS listener demand one), and no plain-HTTP URL."""
+    """1.1.5 — every etcd client and peer listener demands a client certificate: TLS
+    (no http:// or unix:// URL) with --client-cert-auth=true or a --trusted-ca-file (either
+    makes etcd's TLS listener verify one), certificate files rather than auto TLS. Read as
+    etcd does: command line, ETCD_* variables, or the --config-file under --node-root."""
     findings = []
+    names = [
+        "listen-client-urls", "listen-client-http-urls", "client-cert-auth", "trusted-ca-file",
+        "cert-file", "auto-tls", "listen-peer-urls", "peer-client-cert-auth",
+        "peer-trusted-ca-file", "peer-cert-file", "peer-auto-tls", "config-file",
+    ]  # fmt: skip
     for flags in cluster.flags("etcd"):
-        names = ["client-cert-auth", "trusted-ca-file", "listen-client-urls", "auto-tls"]
-        cluster.evidence(f"etcd flags ({flags.pod})", flags.evidence(names), "flags")
-        gap = etcd_client_auth_gap(flags)
-        if gap:
-            findings.append(Finding("Pod", *flags.pod.split("/", 1), f"etcd: {gap}"))
-    cluster.judge(findings, passed="etcd requires client certificates signed by its CA")
+        cluster.evidence(f"etcd settings ({flags.pod})", flags.evidence(names), "flags")
+        for gap in etcd_listener_gaps(flags):
+            findings.append(Finding("Pod", *flags.pod.split("/", 1), f"etcd {gap}"))
+    cluster.judge(findings, passed="every etcd listener requires a client certificate")
 
 
 @check("etcd-anonymous-probe")
@@ -274,8 +331,10 @@ def test_etcd_refuses_clients_without_certificates(cluster: Cluster) -> None:
 
 @check("service-anonymous-probe")
 def test_services_demand_credentials(cluster: Cluster) -> None:
-    """1.1.6 — in-cluster services do not serve content to unauthenticated callers
-    (every Service port with ready endpoints, through the credential-stripping proxy)."""
+    """1.1.6 — in-cluster services serve no content to unauthenticated callers: every
+    Service port with ready endpoints, asked its landing page and the data paths real
+    services serve (endpoints.SERVICE_PROBE_PATHS) through the credential-stripping service
+    proxy, redirects followed and TLS tried where the port answers like a TLS server."""
     ports, skipped = endpoints.services_to_probe(
         cluster.snapshot.services, cluster.snapshot.endpoint_slices
     )
@@ -283,27 +342,46 @@ def test_services_demand_credentials(cluster: Cluster) -> None:
         cluster.evidence("Services not probed", skipped)
     if not ports:
         cluster.not_applicable("no Service has ready endpoints to probe")
-    probes = cluster.session.service_probes(ports)
-    cluster.probes_evidence("Unauthenticated requests through the service proxy", probes)
-    findings, not_http = [], []
-    for port, probe in zip(ports, probes, strict=True):
-        if probe.status is not None and 200 <= probe.status < 300:
-            findings.append(
-                Finding(
-                    "Service",
-                    port.namespace,
-                    port.name,
-                    f"port {port.port} served {probe.status} to a request without credentials",
-                )
-            )
-        elif probe.status is None or probe.status >= 500:
-            not_http.append(f"{port.ref}:{port.port} ({probe.status or probe.error})")
-    if not_http:
-        cluster.evidence("Ports not judged (no HTTP answer through the proxy)", not_http)
-    if not_http and len(not_http) == len(ports):
-        raise EvidenceUnavailable(
-            "no probed service port gave an HTTP answer: " + "; ".join(not_http)
-        )
-    cluster.judge(
-        findings, passed=f"{len(ports) - len(not_http)} HTTP service port(s) demanded credentials"
+    answers = cluster.session.service_probes(ports)
+    judgements = [
+        service_answers.judge_port(port, paths) for port, paths in zip(ports, answers, strict=True)
+    ]
+    cluster.probes_evidence(
+        "Unauthenticated requests through the service proxy",
+        [request for paths in answers for path in paths for request in path.requests],
     )
+    cluster.evidence("Verdict per service port", [j.line() for j in judgements])
+    refused = [j for j in judgements if j.verdict is PortVerdict.SUITE_REFUSED]
+    if refused:
+        raise EvidenceUnavailable(
+            "the API server refused the suite's services/proxy requests: "
+            + "; ".join(j.ref for j in refused)
+        )
+    limits = [line for j in judgements if (line := service_answers.limitation(j))]
+    if limits:
+        cluster.evidence("Limitations: service ports or paths not judged", limits)
+    findings = [j.finding() for j in judgements if j.verdict is PortVerdict.SERVED_CONTENT]
+    unjudged = [j for j in judgements if j.verdict is PortVerdict.NOT_JUDGED]
+    if unjudged and not findings:
+        # A port that could serve content and was never judged is never passed over.
+        raise EvidenceUnavailable(
+            f"{len(unjudged)} service port(s) could not be judged: "
+            + "; ".join(service_answers.limitation(j) for j in unjudged[:5])
+        )
+    if not findings and all(j.verdict is PortVerdict.CANNOT_SERVE for j in judgements):
+        raise EvidenceUnavailable(
+            "no probed service port answered HTTP or HTTPS: "
+            + "; ".join(service_answers.limitation(j) for j in judgements[:5])
+        )
+    demanded = sum(j.verdict is PortVerdict.DEMANDS_CREDENTIALS for j in judgements)
+    nothing = [j.ref for j in judgements if j.verdict is PortVerdict.SERVED_NOTHING]
+    cannot = [j.ref for j in judgements if j.verdict is PortVerdict.CANNOT_SERVE]
+    passed = f"{demanded} service port(s) demanded credentials (401/403, a challenge or a sign-in)"
+    if nothing:
+        passed += (
+            f"; {len(nothing)} served nothing on the probed paths and asked for no "
+            f"credentials ({', '.join(nothing)})"
+        )
+    if cannot:
+        passed += f"; {len(cannot)} cannot serve HTTP content ({', '.join(cannot)})"
+    cluster.judge(findings, passed=passed)

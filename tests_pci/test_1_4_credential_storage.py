@@ -11,8 +11,8 @@ from kubepci.verdict import Finding
 
 @check("static-token-file")
 def test_api_server_uses_no_static_token_file(cluster: Cluster) -> None:
-    """1.4.1 — the API server does not read bearer tokens from a clear-text file
-    (--token-auth-file)."""
+    """1.4.1 — the API server does not read bearer tokens from a clear-text file: its
+    effective --token-auth-file (the last one given; empty means none) is empty."""
     findings = []
     for flags in cluster.flags("kube-apiserver"):
         cluster.evidence(
@@ -23,7 +23,7 @@ def test_api_server_uses_no_static_token_file(cluster: Cluster) -> None:
                 Finding(
                     "Pod",
                     *flags.pod.split("/", 1),
-                    f"static token file in use: --token-auth-file={flags.get('token-auth-file')}",
+                    "static token file in use: " + flags.source("token-auth-file"),
                 )
             )
     cluster.judge(findings, passed="no --token-auth-file")

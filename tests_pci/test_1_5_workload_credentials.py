@@ -5,53 +5,86 @@ from __future__ import annotations
 
 from kubepci import check
 from kubepci.analysis import privilege_findings, tokens
+from kubepci.analysis.pod_credentials import PodCredentials, TokenSecrets, pod_credentials
 from kubepci.analysis.privilege_report import (
     is_workload_principal,
     latent_risk,
     reaches_default_account,
 )
 from kubepci.facade import Cluster
-from kubepci.verdict import Finding
+from kubepci.verdict import EvidenceUnavailable, Finding
 
 
-def _pod_finding(pod: dict, detail: str) -> Finding:
-    return Finding("Pod", pod["metadata"].get("namespace", ""), pod["metadata"]["name"], detail)
+def _pod_credentials(cluster: Cluster) -> tuple[list[PodCredentials], str]:
+    """Every non-mirror pod's credentials, and why legacy token Secrets could not be
+    listed ('' when they were). Mirror pods may not use ServiceAccounts or Secrets."""
+    accounts = tokens.service_account_index(cluster.snapshot.service_accounts)
+    pods = [p for p in cluster.snapshot.pods if not tokens.is_mirror_pod(p)]
+    try:
+        listed = tokens.service_account_token_secrets(cluster.snapshot.token_secrets)
+        secrets, missing = TokenSecrets.from_listing(listed), ""
+    except EvidenceUnavailable as exc:
+        secrets, missing = None, str(exc)
+    return [pod_credentials(p, accounts, secrets) for p in pods], missing
+
+
+def _notes(cluster: Cluster, held: list[PodCredentials]) -> None:
+    notes = [f"{c.ref}: {note}" for c in held for note in c.notes]
+    if notes:
+        cluster.evidence("Settings that deliver no credential", notes)
 
 
 @check("pod-token-automount")
 def test_pods_get_tokens_only_when_they_ask(cluster: Cluster) -> None:
-    """1.5.1 — no pod receives a service account token by default: the effective
-    automount (pod over ServiceAccount over the default true) is false unless a pod or its
-    ServiceAccount asks for it explicitly."""
-    accounts = tokens.service_account_index(cluster.snapshot.service_accounts)
+    """1.5.1 — no pod holds a ServiceAccount credential it did not explicitly ask for: the
+    admission-injected kube-api-access volume is there only where the pod or its
+    ServiceAccount sets automountServiceAccountToken: true (pod over ServiceAccount over
+    the default true). Projected tokens and legacy token Secrets a pod spec names are
+    explicit requests, listed as evidence; the default-account and token-lifetime checks
+    judge them."""
+    held, missing = _pod_credentials(cluster)
     findings, explicit = [], []
-    for pod in cluster.snapshot.pods:
-        if tokens.is_mirror_pod(pod):
-            continue
-        automount = tokens.effective_automount(pod, accounts)
-        if automount.mounted and not automount.explicit:
-            findings.append(_pod_finding(pod, automount.text()))
-        elif automount.mounted:
-            meta = pod["metadata"]
-            explicit.append(f"Pod {meta.get('namespace')}/{meta['name']}: {automount.decided_by}")
-    cluster.evidence("Pods that mount a token because they ask for it", explicit)
-    cluster.judge(findings, passed="every mounted token was explicitly requested")
+    for pod in held:
+        unrequested = pod.unrequested()
+        if unrequested:
+            detail = "; ".join(d.text() for d in unrequested)
+            findings.append(Finding("Pod", pod.namespace, pod.name, detail))
+        asked = [d.text() for d in pod.deliveries if d.explicit]
+        if asked:
+            explicit.append(f"{pod.ref}: " + "; ".join(asked))
+    cluster.evidence("Pods that hold a credential because they ask for it", explicit)
+    _notes(cluster, held)
+    if missing:
+        cluster.evidence(
+            "Limitation",
+            f"legacy token Secrets could not be listed ({missing}); a Secret a pod names "
+            "is an explicit request either way, so the verdict does not depend on them",
+        )
+    cluster.judge(findings, passed="every credential a pod holds was explicitly requested")
 
 
 @check("default-service-account-in-use")
 def test_no_pod_runs_as_default_service_account(cluster: Cluster) -> None:
-    """1.5.2 — no pod runs as its namespace's default ServiceAccount with a token."""
-    accounts = tokens.service_account_index(cluster.snapshot.service_accounts)
+    """1.5.2 — no pod uses a namespace's default ServiceAccount: none runs as ``default``
+    holding a credential by any path (automount, a projected token, a legacy token Secret
+    in a volume or the environment, even another account's), and none holds a ``default``
+    account's legacy token."""
+    held, missing = _pod_credentials(cluster)
     findings = []
-    for pod in cluster.snapshot.pods:
-        if tokens.is_mirror_pod(pod) or pod["spec"].get("serviceAccountName") != "default":
-            continue
-        automount = tokens.effective_automount(pod, accounts)
-        if automount.mounted:
-            findings.append(
-                _pod_finding(pod, f"runs as the default ServiceAccount; {automount.text()}")
+    for pod in held:
+        detail = pod.default_account_detail()
+        if detail:
+            findings.append(Finding("Pod", pod.namespace, pod.name, detail))
+    _notes(cluster, held)
+    unresolved = [f"{c.ref} names {ref}" for c in held for ref in c.unresolved]
+    if missing and unresolved:
+        cluster.evidence("Secret references not resolved", unresolved)
+        if not findings:
+            raise EvidenceUnavailable(
+                f"{missing}: {len(unresolved)} Secret reference(s) in pods may be legacy "
+                "ServiceAccount tokens"
             )
-    cluster.judge(findings, passed="no pod uses a default ServiceAccount token")
+    cluster.judge(findings, passed="no pod uses a default ServiceAccount's credential")
 
 
 @check("default-service-account-bindings")

@@ -4,8 +4,10 @@ Kubernetes means an external identity provider rather than static credentials.""
 from __future__ import annotations
 
 from kubepci import check
+from kubepci.analysis import credentials
+from kubepci.analysis.distribution import managed_authentication
 from kubepci.facade import Cluster
-from kubepci.verdict import Finding
+from kubepci.verdict import EvidenceUnavailable, Finding, NotApplicable
 
 EXTERNAL_FLAGS = (
     "authentication-config",
@@ -17,17 +19,17 @@ EXTERNAL_FLAGS = (
 @check("external-authenticator")
 def test_api_server_trusts_external_identity_provider(cluster: Cluster) -> None:
     """1.6.1 — the API server authenticates people through an external authenticator:
-    a JWT AuthenticationConfiguration, OIDC flags, a token webhook, or cloud IAM."""
+    a JWT AuthenticationConfiguration, OIDC flags or a token webhook. Visible kube-apiserver
+    flags are judged whatever the distribution; a managed control plane (decided from
+    evidence no tenant can forge) is the provider's IAM, which only a person can attest."""
     distribution = cluster.distribution
-    if distribution.managed:
-        cluster.evidence("Managed distribution", distribution.to_json(), "objects")
-        cluster.judge(
-            [],
-            passed=f"{distribution.name.upper()} authenticates people through the provider's IAM",
-        )
-        return
+    cluster.evidence("Distribution", distribution.to_json(), "objects")
+    try:
+        apiservers = cluster.flags("kube-apiserver")
+    except NotApplicable:
+        cluster.manual(managed_authentication(distribution))
     findings = []
-    for flags in cluster.flags("kube-apiserver"):
+    for flags in apiservers:
         cluster.evidence(
             f"kube-apiserver flags ({flags.pod})", flags.evidence(list(EXTERNAL_FLAGS)), "flags"
         )
@@ -46,20 +48,17 @@ def test_api_server_trusts_external_identity_provider(cluster: Cluster) -> None:
 
 @check("kubeconfig-credential-plugin")
 def test_kubeconfig_user_authenticates_through_plugin(cluster: Cluster) -> None:
-    """1.6.1 — the person running the audit authenticates through an exec or
-    auth-provider plugin, not a static token, password or client certificate."""
+    """1.6.1 — the person running the audit authenticates, as themselves, through an exec
+    or auth-provider plugin, and sends no static token, password, client certificate or
+    ServiceAccount token (judged on what client-go sends, every credential of it)."""
     credential = cluster.interactive_credential()
-    findings = []
-    if not credential.uses_plugin:
-        findings.append(
-            Finding(
-                "KubeconfigUser",
-                "",
-                cluster.target.user,
-                f"authenticates with {credential.detail}, a static credential",
-            )
-        )
-    cluster.judge(findings, passed=f"authenticates through {credential.detail}")
+    why_not = credentials.unjudged(credential, cluster.identity, "plugin")
+    if why_not:
+        raise EvidenceUnavailable(why_not)
+    cluster.judge(
+        credentials.static_credential_findings(cluster.target.user, credential, cluster.identity),
+        passed=f"authenticates through {credential.detail}",
+    )
 
 
 @check("mfa-at-identity-provider")

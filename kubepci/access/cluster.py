@@ -15,7 +15,8 @@ from typing import Any
 
 from kubepci.access.api import ApiReader, ApiUnavailable, Policy, build_client
 from kubepci.access.kubeconfig import Target
-from kubepci.access.probes import BODY_EXCERPT, AnonymousProber, ProbeResult
+from kubepci.access.probes import AnonymousProber, PathProbe, ProbeResult
+from kubepci.access.service_proxy import ServiceProxyProber, probe_port
 from kubepci.access.snapshot import SharedStore, Snapshot
 from kubepci.analysis import endpoints
 from kubepci.analysis.access_review import (
@@ -29,8 +30,8 @@ from kubepci.analysis.access_review import (
     unique_pairs,
 )
 from kubepci.analysis.authorizer import Identity, Request
-from kubepci.analysis.distribution import Distribution, detect
-from kubepci.analysis.flags import ComponentFlags, control_plane_flags
+from kubepci.analysis.distribution import Distribution, api_server_endpoints, detect
+from kubepci.analysis.flags import ComponentFlags, ControlPlane, control_plane_flags
 from kubepci.analysis.privilege_report import PrivilegeReport, analyse
 from kubepci.analysis.rbac import RbacGraph
 from kubepci.analysis.workloads import Workloads
@@ -42,6 +43,8 @@ SELF_SUBJECT_REVIEW = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
 # SubjectAccessReviews in flight at once: enough to hide the round trips, few enough
 # that a large audit is not a burst against the API server's priority and fairness.
 REVIEWS_AT_ONCE = 8
+# Service ports probed at once: a hanging backend holds one worker for one timeout.
+SERVICE_PORTS_AT_ONCE = 8
 
 
 def _probes_to_json(results: list[ProbeResult]) -> list[Obj]:
@@ -49,18 +52,7 @@ def _probes_to_json(results: list[ProbeResult]) -> list[Obj]:
 
 
 def _probes_from_json(raw: list[Obj]) -> list[ProbeResult]:
-    return [
-        ProbeResult(
-            r["method"],
-            r["url"],
-            r["status"],
-            r["error"],
-            tuple(r["headers"].items()),
-            r["body_excerpt"],
-            r["credentials_sent"],
-        )
-        for r in raw
-    ]
+    return [ProbeResult.from_json(r) for r in raw]
 
 
 class ClusterSession:
@@ -152,7 +144,13 @@ class ClusterSession:
         kube_system = [
             p for p in self.snapshot.pods if p["metadata"].get("namespace") == "kube-system"
         ]
-        return detect(self.version, self.snapshot.nodes, kube_system)
+        try:
+            endpoints_seen = api_server_endpoints(self.snapshot.endpoint_slices)
+        except EvidenceUnavailable:
+            endpoints_seen = None  # the reasons then say they were not cross-checked
+        return detect(
+            self.version, self.snapshot.nodes, kube_system, endpoints_seen, self.target.server
+        )
 
     @cached_property
     def kube_system_uid(self) -> str:
@@ -163,8 +161,14 @@ class ClusterSession:
 
     # ----------------------------------------------------------------- analysis inputs
     @cached_property
-    def control_plane(self) -> dict[str, list[ComponentFlags]]:
-        return control_plane_flags(self.snapshot.pods)
+    def control_plane(self) -> ControlPlane:
+        """The control-plane components' static pods and their settings. Flag tables are
+        chosen by each image's version, else the API server's."""
+        try:
+            server = str(self.version.get("gitVersion", ""))
+        except EvidenceUnavailable:
+            server = ""
+        return control_plane_flags(self.snapshot.pods, server)
 
     @cached_property
     def rbac(self) -> RbacGraph:
@@ -282,13 +286,9 @@ class ClusterSession:
         ]
         return self._probe_urls("probe-kubelet", urls)
 
-    def read_only_port_probes(self) -> list[ProbeResult]:
-        urls = [
-            f"http://{endpoints.url_host(n.address)}:10255/pods"
-            for n in self.node_addresses
-            if n.address
-        ]
-        return self._probe_urls("probe-kubelet-read-only", urls)
+    def read_only_port_probes(self, targets: list[endpoints.ReadOnlyTarget]) -> list[ProbeResult]:
+        """Plain GET /pods on each kubelet's read-only port (see endpoints.read_only_targets)."""
+        return self._probe_urls("probe-kubelet-read-only", [t.url for t in targets])
 
     def etcd_probes(self, urls: list[str]) -> list[ProbeResult]:
         return self._probe_urls("probe-etcd", [u + "/version" for u in urls])
@@ -308,38 +308,28 @@ class ClusterSession:
 
         return self._shared("kubelet-configz", read)
 
-    def service_probes(self, ports: list[endpoints.ServicePort]) -> list[ProbeResult]:
-        """GET / of each service port through the service proxy, which drops our credentials."""
+    def service_probes(self, ports: list[endpoints.ServicePort]) -> list[list[PathProbe]]:
+        """Each port's answers to SERVICE_PROBE_PATHS through the service proxy, which drops
+        our credentials (see :mod:`kubepci.access.service_proxy`), in ``ports`` order.
+
+        Ports are probed SERVICE_PORTS_AT_ONCE at a time; each request is sent once with
+        the probe timeout, so a backend that never answers costs one timeout.
+        """
 
         def run() -> list[Obj]:
-            reader = self.reader()
-            results: list[ProbeResult] = []
+            prober = ServiceProxyProber(self.reader().api, self.prober.timeout)
             if len(ports) > 20:
                 self._say(f"probing {len(ports)} service ports through the service proxy")
-            for port in ports:
-                url = f"{reader.host}{port.proxy_path}"
-                try:
-                    status, data = reader.request(
-                        "GET", port.proxy_path, accept="*/*", ok=tuple(range(200, 600))
-                    )
-                except ApiUnavailable as exc:
-                    results.append(
-                        ProbeResult("GET", url, error=str(exc), credentials="stripped by proxy")
-                    )
-                    continue
-                text = " ".join(data[:4096].decode("utf-8", "replace").split())
-                results.append(
-                    ProbeResult(
-                        "GET",
-                        url,
-                        status,
-                        body=text[:BODY_EXCERPT],
-                        credentials="stripped by the API server's service proxy",
-                    )
-                )
-            return _probes_to_json(results)
+            workers = max(1, min(SERVICE_PORTS_AT_ONCE, len(ports)))
+            with ThreadPoolExecutor(workers, "kubepci-service-probe") as pool:
+                answers = list(pool.map(lambda p: probe_port(prober.get, p), ports))
+            return [
+                {"port": f"{p.ref}:{p.port}", "paths": [a.to_json() for a in paths]}
+                for p, paths in zip(ports, answers, strict=True)
+            ]
 
-        return _probes_from_json(self._shared("probe-services", run))
+        stored = self._shared("probe-services", run)
+        return [[PathProbe.from_json(a) for a in entry["paths"]] for entry in stored]
 
     def export(self) -> dict[str, Path]:
         """The stored raw evidence files (for the evidence pack)."""

@@ -7,7 +7,6 @@ leaves this module.
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 from dataclasses import dataclass
@@ -15,8 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from cryptography import x509
-from cryptography.x509.oid import NameOID
+
+# Credential classification lives in its own module; re-exported for existing callers.
+from kubepci.access.credential import (  # noqa: F401
+    ClientCertificate,
+    Credential,
+    classify_user,
+    parse_certificate,
+)
 
 IN_CLUSTER = "in-cluster"
 SA_TOKEN_PATH = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
@@ -24,49 +29,6 @@ SA_TOKEN_PATH = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 
 class KubeconfigError(ValueError):
     """A kubeconfig problem, phrased as one line for the user."""
-
-
-@dataclass(frozen=True)
-class ClientCertificate:
-    """The public facts of a client certificate: who it names and until when."""
-
-    common_name: str
-    organizations: tuple[str, ...]
-    issuer: str
-    not_after: str
-    serial: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "common_name": self.common_name,
-            "organizations": list(self.organizations),
-            "issuer": self.issuer,
-            "not_after": self.not_after,
-            "serial": self.serial,
-        }
-
-
-@dataclass(frozen=True)
-class Credential:
-    """How a kubeconfig user authenticates: the type, never the secret itself.
-
-    ``kind`` is one of: exec, auth-provider, token, token-file, basic-auth,
-    client-certificate, service-account-token, none.
-    """
-
-    kind: str
-    detail: str = ""
-    certificate: ClientCertificate | None = None
-
-    @property
-    def uses_plugin(self) -> bool:
-        return self.kind in ("exec", "auth-provider")
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "detail": self.detail}
-        if self.certificate:
-            out["certificate"] = self.certificate.to_json()
-        return out
 
 
 @dataclass(frozen=True)
@@ -162,62 +124,6 @@ def _named(document: dict[str, Any], section: str, name: str) -> dict[str, Any] 
             body = entry.get(section[:-1])
             return body if isinstance(body, dict) else {}
     return None
-
-
-def parse_certificate(pem: bytes) -> ClientCertificate:
-    cert = x509.load_pem_x509_certificate(pem)
-    subject = cert.subject
-    cn = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    orgs = subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
-    return ClientCertificate(
-        common_name=str(cn[0].value) if cn else "",
-        organizations=tuple(str(o.value) for o in orgs),
-        issuer=cert.issuer.rfc4514_string(),
-        not_after=cert.not_valid_after_utc.isoformat(),
-        serial=format(cert.serial_number, "x"),
-    )
-
-
-def _certificate(user: dict[str, Any], base: Path) -> ClientCertificate | None:
-    try:
-        if user.get("client-certificate-data"):
-            return parse_certificate(base64.b64decode(user["client-certificate-data"]))
-        if user.get("client-certificate"):
-            cert_path = Path(user["client-certificate"])
-            if not cert_path.is_absolute():
-                cert_path = base / cert_path
-            return parse_certificate(cert_path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    return None
-
-
-def classify_user(user: dict[str, Any], base: Path = Path(".")) -> Credential:
-    """Say how a kubeconfig ``users[].user`` entry authenticates.
-
-    Plugins win over static material because client-go prefers them too.
-    """
-    if user.get("exec"):
-        command = str((user["exec"] or {}).get("command", ""))
-        return Credential("exec", f"exec plugin {Path(command).name or '?'}")
-    if user.get("auth-provider"):
-        name = str((user["auth-provider"] or {}).get("name", ""))
-        return Credential("auth-provider", f"auth-provider {name or '?'}")
-    if user.get("client-certificate-data") or user.get("client-certificate"):
-        cert = _certificate(user, base)
-        detail = (
-            f"client certificate CN={cert.common_name} O={','.join(cert.organizations) or '-'}"
-            if cert
-            else "client certificate (unparseable)"
-        )
-        return Credential("client-certificate", detail, cert)
-    if user.get("token"):
-        return Credential("token", "static bearer token in the kubeconfig")
-    if user.get("tokenFile"):
-        return Credential("token-file", "bearer token read from a file")
-    if user.get("username") or user.get("password"):
-        return Credential("basic-auth", "username and password")
-    return Credential("none", "no credentials")
 
 
 def _slug(text: str) -> str:

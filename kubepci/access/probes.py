@@ -9,6 +9,7 @@ the evidence. Requests that carry the suite's credentials never go through here.
 from __future__ import annotations
 
 import ssl
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,9 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 BODY_EXCERPT = 300
+# How much of a body is read to judge it (a sign-in form may sit below a large <head>);
+# the evidence keeps only BODY_EXCERPT characters of it.
+BODY_READ = 65536
 KEPT_HEADERS = ("content-type", "www-authenticate", "server", "content-length", "location")
 
 
@@ -32,6 +36,8 @@ class ProbeResult:
     headers: tuple[tuple[str, str], ...] = ()
     body: str = ""
     credentials: str = "none"
+    # Features of the whole body read (e.g. "password-field") that the excerpt may cut off.
+    marks: tuple[str, ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -55,7 +61,63 @@ class ProbeResult:
             "headers": dict(self.headers),
             "body_excerpt": self.body,
             "credentials_sent": self.credentials,
+            "marks": list(self.marks),
         }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> ProbeResult:
+        return cls(
+            raw["method"],
+            raw["url"],
+            raw["status"],
+            raw["error"],
+            tuple(raw["headers"].items()),
+            raw["body_excerpt"],
+            raw["credentials_sent"],
+            tuple(raw.get("marks") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class PathProbe:
+    """One path asked of a Service port: the first request and each redirect followed."""
+
+    path: str  # as asked, with its query: "/", "/api/v1/query?query=up"
+    scheme: str  # http or https, as the service proxy was told to reach the backend
+    requests: tuple[ProbeResult, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "scheme": self.scheme,
+            "requests": [r.to_json() for r in self.requests],
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> PathProbe:
+        return cls(
+            raw["path"], raw["scheme"], tuple(ProbeResult.from_json(r) for r in raw["requests"])
+        )
+
+
+def read_bounded(raw: Any, limit: int = BODY_READ, within: float = 4.0) -> tuple[bytes, bool]:
+    """Up to ``limit`` bytes of a streamed urllib3 response, for at most ``within`` seconds,
+    and whether the body ended there.
+
+    ``read1`` returns after one receive, so a backend that streams forever or drips a byte
+    at a time costs at most ``within`` seconds (plus one socket timeout), not ``limit``
+    receives.
+    """
+    deadline = time.monotonic() + within
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit and time.monotonic() < deadline:
+        chunk = raw.read1(min(16384, limit - size))
+        if not chunk:
+            return b"".join(chunks), True
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks), False
 
 
 def _short_error(exc: BaseException) -> str:
@@ -77,7 +139,7 @@ def _short_error(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _excerpt(text: str) -> str:
+def excerpt(text: str) -> str:
     clean = " ".join(text.split())
     return clean[:BODY_EXCERPT] + ("…" if len(clean) > BODY_EXCERPT else "")
 
@@ -132,5 +194,5 @@ class AnonymousProber:
             url,
             response.status_code,
             headers=headers,
-            body=_excerpt(raw.decode("utf-8", "replace")),
+            body=excerpt(raw.decode("utf-8", "replace")),
         )

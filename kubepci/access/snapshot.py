@@ -50,6 +50,20 @@ RESOURCES: dict[str, tuple[str, str]] = {
     ),
 }
 
+# Lists narrowed by a field selector: resource → (API path, query, Accept header, the words
+# an error names it by). Listed on first use, not prefetched. Secrets of the legacy token type
+# are told apart by the server: a metadata-only list carries no type, and an Opaque copy of
+# a token Secret may keep the service-account annotation.
+SERVICE_ACCOUNT_TOKEN_TYPE = "kubernetes.io/service-account-token"
+SELECTED: dict[str, tuple[str, tuple[tuple[str, str], ...], str, str]] = {
+    "token-secrets": (
+        "/api/v1/secrets",
+        (("fieldSelector", f"type={SERVICE_ACCOUNT_TOKEN_TYPE}"),),
+        METADATA_ONLY,
+        "secrets",
+    ),
+}
+
 # Started first when several lists run at once, so the longest is not left for last.
 LARGEST_FIRST = ("pods", "rolebindings", "serviceaccounts", "secrets", "services", "namespaces")
 
@@ -135,6 +149,36 @@ class SharedStore:
         return jsonio.loads(self._path(name).read_bytes())
 
 
+def selected_pages(
+    reader: ApiReader,
+    path: str,
+    selector: list[tuple[str, str]],
+    accept: str,
+    on_restart: Callable[[], None],
+    page_size: int = 500,
+) -> Iterator[Obj]:
+    """Each page of a list narrowed by ``selector``, as ApiReader.list_pages pages a whole
+    list: one restart from the first page if the continue token expires (410)."""
+    token, restarted = "", False
+    while True:
+        query: list[tuple[str, Any]] = [*selector, ("limit", page_size)]
+        if token:
+            query.append(("continue", token))
+        try:
+            _, data = reader.request("GET", path, query, accept=accept)
+        except ApiUnavailable as exc:
+            if exc.status == 410 and not restarted:
+                token, restarted = "", True
+                on_restart()
+                continue
+            raise
+        page = jsonio.loads(data)
+        yield page
+        token = (page.get("metadata") or {}).get("continue") or ""
+        if not token:
+            return
+
+
 class Snapshot:
     """Lazily listed, shared, read-only view of one cluster."""
 
@@ -146,21 +190,32 @@ class Snapshot:
         self._progress = progress or (lambda _msg: None)
         self._listings: dict[str, Listing] = {}
 
+    def _pages(self, resource: str, on_restart: Callable[[], None]) -> Iterator[Obj]:
+        reader = self._reader()
+        if resource in RESOURCES:
+            path, accept = RESOURCES[resource]
+            yield from reader.list_pages(path, accept=accept, on_restart=on_restart)
+            return
+        path, selector, accept, _ = SELECTED[resource]
+        yield from selected_pages(reader, path, list(selector), accept, on_restart)
+
     def _list(self, resource: str) -> Obj:
-        path, accept = RESOURCES[resource]
         trim = TRIMMERS[resource]
         items: list[Obj] = []
         pages = 0
         started = time.monotonic()
+        label = SELECTED[resource][3] if resource in SELECTED else resource
+        selector = SELECTED[resource][1] if resource in SELECTED else ()
+        narrowed = "".join(f" ({k} {v})" for k, v in selector)
         try:
-            reader = self._reader()
-            for page in reader.list_pages(path, accept=accept, on_restart=items.clear):
+            for page in self._pages(resource, on_restart=items.clear):
                 pages += 1
                 items.extend(trim(obj) for obj in page.get("items") or [])
                 if pages % 10 == 0:
                     self._progress(f"listing {resource}: {len(items)} so far")
         except ApiUnavailable as exc:
-            return Listing(resource, [], f"cannot list {resource}: {exc}", pages).to_json()
+            error = f"cannot list {label}: {exc}{narrowed}"
+            return Listing(resource, [], error, pages).to_json()
         elapsed = time.monotonic() - started
         if elapsed > 2:
             self._progress(f"listed {len(items)} {resource} in {elapsed:.1f}s")
@@ -230,6 +285,11 @@ class Snapshot:
     @property
     def secrets(self) -> list[Obj]:
         return self.items("secrets")
+
+    @property
+    def token_secrets(self) -> list[Obj]:
+        """Secrets of type kubernetes.io/service-account-token, metadata only."""
+        return self.items("token-secrets")
 
     @property
     def endpoint_slices(self) -> list[Obj]:

@@ -48,21 +48,124 @@ def _meta(obj: Obj, annotations: tuple[str, ...] = (), labels: bool = True) -> O
     return out
 
 
+def _key_paths(items: Any) -> list[Obj]:
+    # Which keys a Secret volume projects: a volume that lists items delivers only those.
+    return [{"key": str((i or {}).get("key", ""))} for i in items or []]
+
+
+def _secret_reference(source: Obj, name_field: str) -> Obj:
+    out: Obj = {name_field: str(source.get(name_field, ""))}
+    if source.get("items") is not None:
+        out["items"] = _key_paths(source["items"])
+    if "optional" in source:
+        out["optional"] = bool(source["optional"])
+    return out
+
+
+def _projection(source: Obj) -> Obj | None:
+    """A projected source that carries, or marks, an API credential."""
+    if "serviceAccountToken" in source:
+        return {"serviceAccountToken": dict(source["serviceAccountToken"] or {})}
+    if "secret" in source:
+        return {"secret": _secret_reference(source["secret"] or {}, "name")}
+    # Kept by kind only: with the token they make the ServiceAccount admission plugin's
+    # kube-api-access volume recognisable (kubepci.analysis.pod_credentials).
+    if "configMap" in source:
+        return {"configMap": {"name": str((source["configMap"] or {}).get("name", ""))}}
+    if "downwardAPI" in source:
+        return {"downwardAPI": {}}
+    return None
+
+
 def _volume(volume: Obj) -> Obj | None:
-    """Keep the volumes that carry API credentials: projected tokens and secret mounts."""
+    """Keep the volumes that can carry API credentials: projected tokens, Secrets."""
     if "projected" in volume:
-        sources = []
-        for source in (volume.get("projected") or {}).get("sources") or []:
-            if "serviceAccountToken" in source:
-                sources.append({"serviceAccountToken": dict(source["serviceAccountToken"])})
-        if sources:
+        sources = [
+            kept
+            for kept in (
+                _projection(s or {}) for s in (volume["projected"] or {}).get("sources") or []
+            )
+            if kept
+        ]
+        if any("serviceAccountToken" in s or "secret" in s for s in sources):
             return {"name": volume.get("name", ""), "projected": {"sources": sources}}
     if "secret" in volume:
         return {
             "name": volume.get("name", ""),
-            "secret": {"secretName": (volume.get("secret") or {}).get("secretName", "")},
+            "secret": _secret_reference(volume.get("secret") or {}, "secretName"),
         }
     return None
+
+
+def _secret_env(container: Obj) -> Obj:
+    """Which Secrets a container reads into its environment: names and keys, never values."""
+    out: Obj = {}
+    env = [
+        {
+            "name": str(e.get("name", "")),
+            "secretKeyRef": {
+                "name": str(ref.get("name", "")),
+                "key": str(ref.get("key", "")),
+            },
+        }
+        for e in container.get("env") or []
+        if (ref := ((e or {}).get("valueFrom") or {}).get("secretKeyRef")) is not None
+    ]
+    if env:
+        out["env"] = env
+    env_from = [
+        {
+            "prefix": str(e.get("prefix", "")),
+            "secretRef": {"name": str((e.get("secretRef") or {}).get("name", ""))},
+        }
+        for e in container.get("envFrom") or []
+        if (e or {}).get("secretRef") is not None
+    ]
+    if env_from:
+        out["envFrom"] = env_from
+    mounts = [
+        {"name": str(m.get("name", "")), "mountPath": str(m.get("mountPath", ""))}
+        for m in container.get("volumeMounts") or []
+    ]
+    if mounts:
+        out["volumeMounts"] = mounts
+    return out
+
+
+def _static_pod_env(container: Obj) -> Obj:
+    """What a static pod's flags may come from besides its command line: the variables its
+    command and args reference as $(NAME) (the kubelet expands them), transitively, and
+    etcd's ETCD_* variables (etcd reads them as flags). Other variables are not kept. A
+    value from elsewhere keeps only the kind of its source. Static pods cannot reference
+    Secrets (the ServiceAccount admission plugin refuses them)."""
+    entries = [e or {} for e in container.get("env") or []]
+    text = " ".join(
+        str(t) for t in [*(container.get("command") or []), *(container.get("args") or [])]
+    )
+    wanted = {str(e.get("name", "")) for e in entries if str(e.get("name", "")).startswith("ETCD_")}
+    while True:
+        more = {
+            n for e in entries if (n := str(e.get("name", ""))) not in wanted and f"$({n})" in text
+        }
+        if not more:
+            break
+        wanted |= more
+        text += " " + " ".join(str(e.get("value") or "") for e in entries if e.get("name") in more)
+    env = []
+    for e in entries:
+        if str(e.get("name", "")) not in wanted:
+            continue
+        if e.get("valueFrom") is not None:
+            env.append({"name": str(e["name"]), "valueFrom": {k: {} for k in e["valueFrom"]}})
+        else:
+            env.append({"name": str(e["name"]), "value": str(e.get("value") or "")})
+    out: Obj = {"env": env} if env else {}
+    if container.get("envFrom"):
+        out["envFrom"] = [
+            {k: (str(v) if k == "prefix" else {}) for k, v in (s or {}).items()}
+            for s in container["envFrom"]
+        ]
+    return out
 
 
 def pod(obj: Obj) -> Obj:
@@ -72,20 +175,28 @@ def pod(obj: Obj) -> Obj:
     # because they are large and may carry application secrets.
     mirror = "kubernetes.io/config.mirror" in meta.get("annotations", {})
     keep_commands = mirror or meta.get("namespace") in CONTROL_PLANE_NAMESPACES
-    containers = []
-    for container in spec.get("containers") or []:
+
+    def kept_container(container: Obj) -> Obj:
         kept: Obj = {"name": container.get("name", ""), "image": container.get("image", "")}
         if keep_commands:
             kept["command"] = list(container.get("command") or [])
             kept["args"] = list(container.get("args") or [])
-        containers.append(kept)
+        kept.update(_secret_env(container))
+        if mirror:
+            kept.update(_static_pod_env(container))
+        return kept
+
     out_spec: Obj = {
         "serviceAccountName": spec.get("serviceAccountName") or "default",
         "nodeName": spec.get("nodeName", ""),
         "hostNetwork": bool(spec.get("hostNetwork")),
-        "containers": containers,
+        "containers": [kept_container(c) for c in spec.get("containers") or []],
         "volumes": [v for v in (_volume(v) for v in spec.get("volumes") or []) if v],
     }
+    # Init and ephemeral containers read Secrets and mount volumes like any other.
+    for field in ("initContainers", "ephemeralContainers"):
+        if spec.get(field):
+            out_spec[field] = [kept_container(c) for c in spec[field]]
     if "automountServiceAccountToken" in spec:
         out_spec["automountServiceAccountToken"] = spec["automountServiceAccountToken"]
     status = obj.get("status") or {}
@@ -112,6 +223,12 @@ def secret_metadata(obj: Obj) -> Obj:
     if kept:
         meta["labels"] = kept
     return {"metadata": meta}
+
+
+def token_secret_metadata(obj: Obj) -> Obj:
+    """A Secret listed with the field selector type=kubernetes.io/service-account-token:
+    the metadata it shares with every Secret, and the type the server selected it by."""
+    return {**secret_metadata(obj), "type": "kubernetes.io/service-account-token"}
 
 
 def node(obj: Obj) -> Obj:
@@ -158,7 +275,7 @@ def endpoint_slice(obj: Obj) -> Obj:
         for e in obj.get("endpoints") or []
         if (e.get("conditions") or {}).get("ready", True) is not False
     )
-    return {
+    out: Obj = {
         "metadata": {
             "name": (obj.get("metadata") or {}).get("name", ""),
             "namespace": (obj.get("metadata") or {}).get("namespace", ""),
@@ -167,6 +284,12 @@ def endpoint_slice(obj: Obj) -> Obj:
         "ready": ready,
         "ports": [{"name": p.get("name"), "port": p.get("port")} for p in obj.get("ports") or []],
     }
+    if out["metadata"]["namespace"] == "default" and out["metadata"]["service"] == "kubernetes":
+        # The API server's own endpoints: where the control plane runs (distribution).
+        out["addresses"] = [
+            str(a) for e in obj.get("endpoints") or [] for a in e.get("addresses") or []
+        ]
+    return out
 
 
 def rbac(obj: Obj) -> Obj:
@@ -208,6 +331,7 @@ TRIMMERS: dict[str, Callable[[Obj], Obj]] = {
     "serviceaccounts": service_account,
     "services": service,
     "secrets": secret_metadata,
+    "token-secrets": token_secret_metadata,
     "endpointslices": endpoint_slice,
     "clusterroles": rbac,
     "clusterrolebindings": rbac,

@@ -1,7 +1,9 @@
-"""Where to probe: node addresses, component ports, etcd URLs and services with endpoints.
+"""Where to probe: node addresses, component ports, etcd URLs, services with endpoints and
+kubelet read-only ports.
 
-Pure functions from snapshot data (and control-plane flags) to probe targets; the
-probing itself happens in :mod:`kubepci.access.cluster`.
+Pure functions from snapshot data (and control-plane flags, kubelet configz) to probe
+targets; the probing itself happens in :mod:`kubepci.access.cluster`. What a service's
+answers mean is judged in :mod:`kubepci.analysis.service_answers`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from kubepci.access.probes import ProbeResult
 from kubepci.analysis.flags import ComponentFlags
+from kubepci.verdict import Finding
 
 Obj = dict[str, Any]
 
@@ -33,6 +37,21 @@ API_SERVER_PROBE_PATHS = (
     "/debug/pprof/",
 )
 COMPONENT_PROBE_PATHS = ("/healthz", "/metrics", "/configz", "/debug/pprof/")
+# Paths asked of every Service port, through the service proxy. `/` alone misjudges most
+# supporting services (an exporter's `/` is 404, a UI's `/` redirects or shows a login
+# while its API is open), so the data paths that real services serve are asked too:
+SERVICE_PROBE_PATHS = (
+    "/",  # the landing page: a UI, an API root, or where a redirect to a login starts
+    "/metrics",  # Prometheus exposition: every exporter, most Go and Java services
+    "/api/v1/query?query=up",  # Prometheus query API (also Thanos, Mimir, VictoriaMetrics)
+    "/federate?match%5B%5D=up",  # Prometheus federation: dumps the matching series
+    "/api",  # API roots: Kubernetes-style servers, Grafana's /api, admin REST APIs
+    "/api/v1",  # versioned API roots (Kubernetes-style, Prometheus, Alertmanager v1)
+    "/v1",  # HashiCorp-style APIs (Vault, Consul, Nomad) and other versioned roots
+    "/debug/pprof/",  # Go's net/http/pprof: heap, goroutine stacks, command line
+)
+# Health paths (/healthz, /-/healthy, /livez) are not asked: they are meant to answer
+# anyone, as 1.1.1 allows for the API server, so their 200 proves nothing either way.
 
 
 @dataclass(frozen=True)
@@ -103,11 +122,16 @@ class ServicePort:
 
     @property
     def proxy_path(self) -> str:
-        prefix = "https:" if self.scheme == "https" else ""
-        # The service proxy accepts [scheme:]name:port; the numeric port is unambiguous.
-        return (
-            f"/api/v1/namespaces/{self.namespace}/services/{prefix}{self.name}:{self.port}/proxy/"
-        )
+        return self.proxy_prefix(self.scheme) + "/"
+
+    def proxy_prefix(self, scheme: str) -> str:
+        """The service proxy's path for this port over ``scheme``, without the trailing /.
+
+        The proxy accepts ``[scheme:]name:port`` (pkg/registry/core/service/storage/
+        storage.go, ResourceLocation); the numeric port is unambiguous.
+        """
+        prefix = "https:" if scheme == "https" else ""
+        return f"/api/v1/namespaces/{self.namespace}/services/{prefix}{self.name}:{self.port}/proxy"
 
     @property
     def ref(self) -> str:
@@ -156,3 +180,110 @@ def services_to_probe(
                 )
             )
     return chosen, skipped
+
+
+# The kubelet's default read-only port (k8s.io/kubernetes pkg/cluster/ports/ports.go,
+# KubeletReadOnlyPort), used when a kubelet's configuration cannot be read.
+DEFAULT_READ_ONLY_PORT = 10255
+_WILDCARD = ("", "0.0.0.0", "::")
+
+
+@dataclass(frozen=True)
+class ReadOnlyTarget:
+    """Where to look for one kubelet's unauthenticated read-only port, and why there."""
+
+    node: str
+    address: str
+    port: int
+    basis: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{url_host(self.address)}:{self.port}/pods"
+
+
+def read_only_targets(nodes: list[NodeAddress], configz: dict[str, Obj]) -> list[ReadOnlyTarget]:
+    """The port each kubelet serves read-only on, from its /configz where it was read.
+
+    The kubelet serves it on ``address`` when ``readOnlyPort`` > 0 (cmd/kubelet/app/
+    server.go, startKubelet). /configz is the v1beta1 KubeletConfiguration, whose
+    ``readOnlyPort`` is omitted when 0 (k8s.io/kubelet config/v1beta1/types.go,
+    ``omitempty``): absent means disabled, and the default port is probed to confirm. A
+    kubelet whose configuration was not read is probed on the default port, and the
+    target says that it is an assumption. ``configz`` maps node name to ``{"config": ...}``
+    or ``{"error": reason}``.
+    """
+    out: list[ReadOnlyTarget] = []
+    for node in nodes:
+        if not node.address:
+            continue
+        entry = configz.get(node.node) or {"error": "no configz entry for the node"}
+        if "config" not in entry:
+            out.append(
+                ReadOnlyTarget(
+                    node.node,
+                    node.address,
+                    DEFAULT_READ_ONLY_PORT,
+                    f"configz not read ({entry.get('error', 'unknown reason')}): the "
+                    f"configured port is unknown, so the default {DEFAULT_READ_ONLY_PORT} "
+                    "is assumed",
+                )
+            )
+            continue
+        config = entry["config"] or {}
+        port = int(config.get("readOnlyPort") or 0)
+        bind = str(config.get("address") or "")
+        address = node.address
+        where = ""
+        if bind not in _WILDCARD:
+            if _is_loopback(bind):
+                where = f"; bound to {bind}, so the node address should refuse it"
+            else:
+                address, where = bind, f"; bound to {bind}"
+        if port > 0:
+            out.append(
+                ReadOnlyTarget(node.node, address, port, f"configz readOnlyPort={port}{where}")
+            )
+        else:
+            out.append(
+                ReadOnlyTarget(
+                    node.node,
+                    address,
+                    DEFAULT_READ_ONLY_PORT,
+                    "configz readOnlyPort is 0 (disabled); the default "
+                    f"{DEFAULT_READ_ONLY_PORT} is probed to confirm{where}",
+                )
+            )
+    return out
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
+
+
+def read_only_port_findings(
+    targets: list[ReadOnlyTarget], probes: list[ProbeResult]
+) -> tuple[list[Finding], list[str]]:
+    """Findings (an HTTP answer of any status: the port serves without authentication) and
+    what could not be told (no answer other than a refused connection: a filtered port or
+    a reset says nothing about the kubelet). ``probes`` is in ``targets`` order."""
+    findings: list[Finding] = []
+    unclear: list[str] = []
+    for target, probe in zip(targets, probes, strict=True):
+        if probe.status is not None:
+            findings.append(
+                Finding(
+                    "Node",
+                    "",
+                    target.node,
+                    # No "credentials:" before the URL: the redactor would take it for a value.
+                    f"read-only port {target.port} answered {probe.status} to GET "
+                    f"{probe.url} without credentials ({target.basis})",
+                )
+            )
+        elif probe.error != "connection refused":
+            unclear.append(f"{target.node}: {probe.line()} ({target.basis})")
+    return findings, unclear

@@ -1,207 +1,438 @@
-"""Control-plane flags read from static (mirror) pods, with Kubernetes defaults applied.
+"""Control-plane components as their static pods run them, and the settings they hold.
 
-Flags may sit in a container's ``command`` or ``args`` (kubeadm uses command; RKE2 and
-others use args), as ``--flag=value`` or ``--flag value``. When a flag is absent the
-component's own default applies, and the evidence says so: an absent
-``--anonymous-auth`` means anonymous authentication is ON.
+**What a component is.** A container of a static pod: a kube-system pod the kubelet
+mirrors into the API (the ``kubernetes.io/config.mirror`` annotation, a Node as its
+controlling owner: pkg/kubelet/pod/mirror_client.go CreateMirrorPod), identified by the
+binary its command runs. A pod named or labelled like a component (an ``etcd-backup``
+job's pod, ``component: etcd``) is not one, and is listed as set aside; a static pod
+whose binary cannot be seen (no ``command``, or a shell) is listed as unresolved, so a
+check errors rather than judge without it.
+
+**What it holds.** Its argv as the kubelet builds it, parsed by its own flag library with
+its own flag table (:mod:`kubepci.analysis.cmdline`, :mod:`kubepci.analysis.flag_specs`):
+a boolean takes no separate value, a repeated scalar flag keeps its last value, a
+string-slice flag accumulates (``--authorization-mode=Node --authorization-mode=RBAC`` is
+``Node,RBAC``), and a flag not set has the component's own default, which the evidence
+names. etcd also reads ``ETCD_*`` variables and, with ``--config-file``, takes everything
+from that file (:mod:`kubepci.analysis.etcd`). A command line the component would refuse
+is recorded (``refused``): it does not describe a running component. A value the suite
+cannot see raises :class:`~kubepci.verdict.EvidenceUnavailable` when it is asked for
+(:class:`~kubepci.analysis.component_settings.ComponentFlags`, re-exported here).
+
+**What it implies.** The rules at the end: paths that skip authorization, ``--secure-port=0``,
+etcd's listeners, the TokenRequest cap.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
 from pathlib import PurePosixPath
 from typing import Any
 
+from kubepci.analysis import cmdline, etcd
+from kubepci.analysis.component_settings import (
+    COMPONENTS,
+    DEFAULT_ALWAYS_ALLOW_PATHS,
+    DEFAULTS,
+    KINDS,
+    SETTINGS_FILE_FLAGS,
+    ComponentFlags,
+    ConfigFile,
+)
+from kubepci.analysis.flag_specs import SHORTHANDS, VERSIONS
+from kubepci.verdict import EvidenceUnavailable
+
+__all__ = [
+    "COMPONENTS",
+    "DEFAULTS",
+    "DEFAULT_ALWAYS_ALLOW_PATHS",
+    "KINDS",
+    "SETTINGS_FILE_FLAGS",
+    "ComponentFlags",
+    "ConfigFile",
+    "ControlPlane",
+    "component_flags",
+    "component_of",
+    "control_plane_flags",
+    "parse_duration",
+    "parse_flags",
+]
+
 Obj = dict[str, Any]
 
-COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd")
-
-# The defaults that matter to Section 1, from each component's --help for 1.35.
-DEFAULTS: dict[str, dict[str, str]] = {
-    "kube-apiserver": {
-        "anonymous-auth": "true",
-        "authorization-mode": "AlwaysAllow",
-        "service-account-extend-token-expiration": "true",
-        "service-account-max-token-expiration": "",
-        "token-auth-file": "",
-        "authentication-config": "",
-        "oidc-issuer-url": "",
-        "authentication-token-webhook-config-file": "",
-        "secure-port": "6443",
-    },
-    "kube-controller-manager": {
-        "authorization-always-allow-paths": "/healthz,/readyz,/livez",
-        "bind-address": "0.0.0.0",
-        "secure-port": "10257",
-    },
-    "kube-scheduler": {
-        "authorization-always-allow-paths": "/healthz,/readyz,/livez",
-        "bind-address": "0.0.0.0",
-        "secure-port": "10259",
-    },
-    "etcd": {
-        "client-cert-auth": "false",
-        "listen-client-urls": "http://localhost:2379",
-        "trusted-ca-file": "",
-        "auto-tls": "false",
-    },
-}
-DEFAULT_ALWAYS_ALLOW_PATHS = frozenset({"/healthz", "/readyz", "/livez"})
+SHELLS = frozenset({"sh", "bash", "dash", "ash", "busybox", "env"})
+_VERSION = re.compile(r"v?(\d+)\.(\d+)")
 
 
-def parse_flags(tokens: list[str]) -> dict[str, str]:
-    """Parse ``--flag=value``, ``--flag value`` and bare ``--flag`` (boolean true).
+# ----------------------------------------------------------------------- parsing
 
-    >>> parse_flags(["kube-apiserver", "--anonymous-auth=false", "--secure-port", "6443", "--v"])
-    {'anonymous-auth': 'false', 'secure-port': '6443', 'v': 'true'}
-    """
-    flags: dict[str, str] = {}
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        i += 1
-        if not token.startswith("-"):
-            continue
-        name = token.lstrip("-")
-        if "=" in name:
-            name, value = name.split("=", 1)
-        elif i < len(tokens) and not tokens[i].startswith("-"):
-            value = tokens[i]
-            i += 1
+
+def _settings_from(
+    occurrences: list[cmdline.Occurrence], kinds: dict[str, str], flags: ComponentFlags
+) -> None:
+    """Apply each occurrence in order, as the flag library calls ``Set`` per occurrence."""
+    written: dict[str, list[str]] = {}
+    for occ in occurrences:
+        kind = kinds.get(occ.name, "scalar")
+        value = occ.value
+        unresolved = cmdline.UNRESOLVED in value
+        if kind == "bool" and not unresolved and occ.name != "version":
+            # (--version=raw is valid: verflag prints the version either way.)
+            parsed = cmdline.parse_go_bool(value)
+            if parsed is None:
+                flags.refused.append(f"invalid boolean {value!r} in {occ.token}")
+                continue
+            value = "true" if parsed else "false"
+        if kind in ("csv-list", "list", "map"):
+            items = [value] if kind != "csv-list" or unresolved else cmdline.csv_record(value)
+            if items is None:
+                flags.refused.append(f"{occ.token}: not valid CSV (encoding/csv)")
+                continue
+            # The first occurrence replaces the default, later ones add to it.
+            flags.lists[occ.name] = [*flags.lists.get(occ.name, []), *items]
+            flags.explicit[occ.name] = ",".join(flags.lists[occ.name])
         else:
-            value = "true"
-        flags[name] = value
+            flags.explicit[occ.name] = value
+        written.setdefault(occ.name, []).append(occ.token)
+    for name, tokens in written.items():
+        flags.origins[name] = " ".join(tokens)
+
+
+def _mark_unresolved(flags: ComponentFlags, argv_notes: list[str]) -> None:
+    """Flags whose value holds a $(VAR) the suite could not resolve."""
+    why = "; ".join(argv_notes) or "a $(VAR) reference was not resolved"
+    for name, value in list(flags.explicit.items()):
+        names = cmdline.unresolved_names(value)
+        if names:
+            flags.unresolved[name] = f"its value uses $({'), $('.join(names)}): {why}"
+            readable = value
+            for ref in names:
+                readable = readable.replace(
+                    f"{cmdline.UNRESOLVED}{ref}{cmdline.UNRESOLVED}", f"$({ref})"
+                )
+            flags.explicit[name] = readable
+            if name in flags.lists:
+                flags.lists[name] = readable.split(",")
+
+
+def _apply_etcd_environment(
+    container: Obj, flags: ComponentFlags, on_command_line: set[str]
+) -> None:
+    env = cmdline.container_environment(container)
+    config_file = flags.explicit.get("config-file", "")
+    if (
+        not config_file
+        and env.get(etcd.env_name("config-file")) is None
+        and etcd.env_name("config-file") in env
+    ):
+        flags.unresolved["config-file"] = (
+            "ETCD_CONFIG_FILE is set from a source the suite does not read"
+        )
+        flags.unknown_rest = flags.unresolved["config-file"]
+        return
+    if not config_file and env.get(etcd.env_name("config-file")):
+        flags.explicit["config-file"] = str(env[etcd.env_name("config-file")])
+        flags.origins["config-file"] = f"ETCD_CONFIG_FILE={flags.explicit['config-file']}"
+    if flags.explicit.get("config-file"):
+        return  # the file replaces flags and variables alike (etcdmain/config.go parse)
+    occurrences = []
+    for name in KINDS["etcd"]:
+        key = etcd.env_name(name)
+        if key not in env or name in ("version", "config-file"):
+            continue  # ETCD_VERSION is unset before the environment is read
+        if name in on_command_line:
+            flags.refused.append(
+                f"{key} in the environment shadows --{name} on the command line: etcd exits "
+                "(pkg/flags verifyEnv)"
+            )
+            continue
+        value = env[key]
+        if value is None:
+            flags.unresolved[name] = f"{key} is set from a source the suite does not read"
+        elif value:
+            occurrences.append(cmdline.Occurrence(name, value, f"{key}={value}"))
+    _settings_from(occurrences, KINDS["etcd"], flags)
+    if container.get("envFrom"):
+        flags.unknown_rest = (
+            "the container takes variables from envFrom sources the suite does not read, "
+            "and etcd reads any ETCD_* variable among them as a flag"
+        )
+    flags.notes.append(
+        "ETCD_* variables the image itself sets are not visible through the API; only the "
+        "pod's own env is read"
+    )
+
+
+def _minor(text: str) -> tuple[int, int] | None:
+    match = _VERSION.search(text)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def tables_match(component: str, image: str, server_version: str) -> bool:
+    """Whether the flag tables are for this component's minor version (image tag first,
+    the API server's version for the Kubernetes components otherwise)."""
+    tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else ""
+    ours = _minor(VERSIONS["etcd" if component == "etcd" else "kubernetes"])
+    theirs = _minor(tag) or (None if component == "etcd" else _minor(server_version))
+    return theirs is not None and theirs == ours
+
+
+def component_flags(
+    component: str, pod: Obj, container: Obj, argv: list[str], notes: list[str], server_version: str
+) -> ComponentFlags:
+    """One component instance's settings from its argv (binary first)."""
+    meta = pod.get("metadata") or {}
+    flags = ComponentFlags(
+        component=component,
+        pod=f"{meta.get('namespace')}/{meta.get('name')}",
+        node=str((pod.get("spec") or {}).get("nodeName", "")),
+        explicit={},
+        defaults=DEFAULTS[component],
+        notes=list(notes),
+        container=str(container.get("name", "")),
+    )
+    known = tables_match(component, str(container.get("image", "")), server_version)
+    if not known:
+        flags.notes.append(
+            f"flag tables are for {component} "
+            f"{VERSIONS['etcd' if component == 'etcd' else 'kubernetes']}; this one runs "
+            f"another or an unknown version, so flags the tables lack are read as written"
+        )
+    args = argv[1:]
+    if component == "etcd":
+        parsed = cmdline.parse_goflag(args, KINDS[component], known)
+    else:
+        parsed = cmdline.parse_pflag(args, KINDS[component], SHORTHANDS[component], known)
+    marker = cmdline.UNRESOLVED
+    if any(marker in t for t in [*parsed.refused, *parsed.positional]) or any(
+        marker in o.name or marker in o.token.split("=", 1)[0] for o in parsed.occurrences
+    ):
+        # A $(VAR) stands where a flag may be: what follows cannot be read with certainty.
+        flags.unknown_rest = "; ".join(notes) or "a flag comes from an unresolved $(VAR)"
+    flags.refused += [r for r in parsed.refused if marker not in r]
+    flags.notes += parsed.assumed
+    _settings_from(parsed.occurrences, KINDS[component], flags)
+    if flags.explicit.get("version", "false") != "false":
+        flags.refused.append(f"{flags.origins['version']}: prints its version and exits")
+    if flags.explicit.get("help") == "true":
+        flags.refused.append("--help: prints its help and exits")
+    if component == "etcd":
+        _apply_etcd_environment(container, flags, set(flags.explicit))
+    _mark_unresolved(flags, notes)
     return flags
 
 
-@dataclass
-class ComponentFlags:
-    """One control-plane component's effective flags and where they came from."""
+def parse_flags(tokens: list[str]) -> dict[str, str]:
+    """The flags of an argv (binary first) as that binary's flag library reads them;
+    a binary the tables do not know is read as kube-apiserver's pflag would.
 
-    component: str
-    pod: str  # namespace/name of the (mirror) pod
-    node: str
-    explicit: dict[str, str]
-    defaults: dict[str, str] = field(default_factory=dict)
+    >>> parse_flags(["kube-apiserver", "--anonymous-auth=false", "--secure-port", "6443",
+    ...              "--authorization-mode=Node", "--authorization-mode=RBAC"])
+    {'anonymous-auth': 'false', 'secure-port': '6443', 'authorization-mode': 'Node,RBAC'}
+    """
+    binary = PurePosixPath(tokens[0]).name if tokens else ""
+    component = binary if binary in COMPONENTS else "kube-apiserver"
+    args = list(tokens[1:]) if binary else list(tokens)
+    if component == "etcd":
+        parsed = cmdline.parse_goflag(args, KINDS[component], False)
+    else:
+        parsed = cmdline.parse_pflag(args, KINDS[component], SHORTHANDS[component], False)
+    flags = ComponentFlags(component, "", "", {})
+    _settings_from(parsed.occurrences, KINDS[component], flags)
+    return flags.explicit
 
-    def get(self, name: str) -> str:
-        if name in self.explicit:
-            return self.explicit[name]
-        return self.defaults.get(name, "")
 
-    def source(self, name: str) -> str:
-        if name in self.explicit:
-            return f"--{name}={self.explicit[name]} (set on pod {self.pod})"
-        default = self.defaults.get(name, "")
-        return f"--{name} not set; Kubernetes default {default or '(empty)'} applies"
+# ----------------------------------------------------------------------- discovery
 
-    def is_true(self, name: str) -> bool:
-        return self.get(name).strip().lower() in ("true", "1", "t")
 
-    def evidence(self, names: list[str]) -> Obj:
-        return {
-            "component": self.component,
-            "pod": self.pod,
-            "node": self.node,
-            "flags": {name: self.source(name) for name in names},
-        }
+def is_static_pod(pod: Obj) -> bool:
+    """A mirror pod: the kubelet's annotation and its Node as the owner."""
+    meta = pod.get("metadata") or {}
+    owners = meta.get("ownerReferences") or []
+    return "kubernetes.io/config.mirror" in (meta.get("annotations") or {}) and any(
+        o.get("kind") == "Node" for o in owners
+    )
 
 
 def component_of(container: Obj) -> str:
-    """Which control-plane component a container runs, from its command or name."""
-    command = list(container.get("command") or []) + list(container.get("args") or [])
-    candidates = [container.get("name", "")]
-    if command:
-        candidates.insert(0, PurePosixPath(str(command[0])).name)
-    for candidate in candidates:
-        if candidate in COMPONENTS:
-            return str(candidate)
-    return ""
+    """The component a container runs, from its command's binary ('' when none)."""
+    argv, _ = cmdline.kubelet_argv(container)
+    if not argv:
+        return ""
+    binary = PurePosixPath(argv[0]).name
+    return binary if binary in COMPONENTS else ""
 
 
-def control_plane_flags(pods: list[Obj]) -> dict[str, list[ComponentFlags]]:
-    """Every control-plane component found in kube-system pods, one entry per instance."""
-    found: dict[str, list[ComponentFlags]] = {c: [] for c in COMPONENTS}
+def _resemblance(pod: Obj, container: Obj) -> str:
+    """The component a pod's name, label, container name or image suggests ('' if none)."""
+    meta = pod.get("metadata") or {}
+    image = str(container.get("image", "")).rsplit("/", 1)[-1].split(":", 1)[0].split("@")[0]
+    candidates = [
+        str(container.get("name", "")),
+        image,
+        str((meta.get("labels") or {}).get("component", "")),
+        *(c for c in COMPONENTS if str(meta.get("name", "")).startswith(c)),
+    ]
+    return next((c for c in candidates if c in COMPONENTS), "")
+
+
+class ControlPlane(dict[str, list[ComponentFlags]]):
+    """component -> its instances; plus what was set aside and what could not be read."""
+
+    def __init__(self) -> None:
+        super().__init__({c: [] for c in COMPONENTS})
+        self.unresolved: dict[str, list[str]] = {c: [] for c in COMPONENTS}
+        self.set_aside: dict[str, list[str]] = {c: [] for c in COMPONENTS}
+
+
+def control_plane_flags(pods: list[Obj], server_version: str = "") -> ControlPlane:
+    """Every control-plane component found in kube-system static pods."""
+    found = ControlPlane()
     for pod in pods:
         meta = pod.get("metadata") or {}
         if meta.get("namespace") != "kube-system":
             continue
+        static = is_static_pod(pod)
+        ref = f"Pod kube-system/{meta.get('name')}"
         for container in (pod.get("spec") or {}).get("containers") or []:
-            component = component_of(container)
-            if not component:
+            argv, notes = cmdline.kubelet_argv(container)
+            binary = PurePosixPath(argv[0]).name if argv else ""
+            component = binary if binary in COMPONENTS else ""
+            looks_like = component or _resemblance(pod, container)
+            where = f"{ref} container {container.get('name', '')}"
+            if not looks_like:
                 continue
-            tokens = list(container.get("command") or []) + list(container.get("args") or [])
-            found[component].append(
-                ComponentFlags(
-                    component=component,
-                    pod=f"{meta.get('namespace')}/{meta.get('name')}",
-                    node=str((pod.get("spec") or {}).get("nodeName", "")),
-                    explicit=parse_flags(tokens),
-                    defaults=DEFAULTS[component],
+            if not static:
+                found.set_aside[looks_like].append(
+                    f"{where}: not a static pod (no kubernetes.io/config.mirror annotation "
+                    "with a Node as owner)"
                 )
+                continue
+            if (
+                component == "etcd"
+                and argv is not None
+                and argv[1:2] in (["gateway"], ["grpc-proxy"])
+            ):
+                found.set_aside["etcd"].append(
+                    f"{where}: runs etcd {argv[1]}, a proxy, not the store"
+                )
+                continue
+            if not component:
+                if argv is None:
+                    found.unresolved[looks_like].append(f"{where}: {notes[0]}")
+                elif binary in SHELLS:
+                    found.unresolved[looks_like].append(
+                        f"{where}: runs {binary}, whose script the suite does not interpret"
+                    )
+                else:
+                    found.set_aside[looks_like].append(f"{where}: runs {binary}, not {looks_like}")
+                continue
+            assert argv is not None
+            found[component].append(
+                component_flags(component, pod, container, argv, notes, server_version)
             )
     return found
 
 
+# ----------------------------------------------------------------------- rules
+
+
 def extra_always_allow_paths(flags: ComponentFlags) -> list[str]:
-    paths = {
-        p.strip() for p in flags.get("authorization-always-allow-paths").split(",") if p.strip()
-    }
-    return sorted(paths - DEFAULT_ALWAYS_ALLOW_PATHS)
+    """Entries beyond the default health paths that skip authorization, as written.
+
+    k8s.io/apiserver/pkg/authorization/path NewAuthorizer: the leading "/" is optional
+    ("metrics" is "/metrics"), a trailing "*" makes a prefix ("*" alone: every path), an
+    empty entry is the root path, and "*" anywhere else stops the component.
+    """
+    defaults = {p.lstrip("/") for p in DEFAULT_ALWAYS_ALLOW_PATHS}
+    extra = set()
+    for entry in flags.values("authorization-always-allow-paths"):
+        path = entry.removeprefix("/")
+        if "*" in path[:-1]:
+            raise EvidenceUnavailable(
+                f"{flags.pod}: {flags.source('authorization-always-allow-paths')}: only a "
+                f"trailing * is allowed ({entry!r}), so {flags.component} refuses to start"
+            )
+        if path not in defaults:
+            extra.add(entry if path else "/ (the root path)")
+    return sorted(extra)
 
 
 def binds_all_interfaces(flags: ComponentFlags) -> bool:
     return flags.get("bind-address") in ("0.0.0.0", "::", "")
 
 
-def parse_duration(text: str) -> float | None:
-    """Seconds in a Go duration such as ``1h``, ``90m``, ``1h30m0s``; None if unparseable.
+def serves_nothing(flags: ComponentFlags) -> bool:
+    """--secure-port=0: SecureServingOptions serves no HTTPS at all (no listener)."""
+    port = flags.get("secure-port").strip()
+    try:
+        return int(port, 0) == 0
+    except ValueError:
+        raise EvidenceUnavailable(
+            f"{flags.pod}: --secure-port={port} is not a number; {flags.component} refuses it"
+        ) from None
 
-    >>> parse_duration("1h30m")
-    5400.0
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in a Go duration (time.ParseDuration: ns, us, µs, ms, s, m, h, combined,
+    fractional, signed); None where Go refuses it.
+
+    >>> parse_duration("1h30m"), parse_duration("90s"), parse_duration("1d")
+    (5400.0, 90.0, None)
     """
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-    total, number, i = 0.0, "", 0
-    text = text.strip()
-    if not text:
-        return None
-    if text in ("0", "+0", "-0"):
-        return 0.0  # Go accepts a bare zero, and nothing else without a unit
-    while i < len(text):
-        ch = text[i]
-        if ch.isdigit() or ch == ".":
-            number += ch
-            i += 1
-            continue
-        unit = "ms" if text[i : i + 2] == "ms" else ch
-        if unit not in units or not number:
-            return None
-        total += float(number) * units[unit]
-        number = ""
-        i += len(unit)
-    if number:
-        return None
-    return total
+    ns = cmdline.go_duration_ns(text.strip())
+    return None if ns is None else ns / 1e9
+
+
+def etcd_listener_gaps(flags: ComponentFlags) -> list[str]:
+    """Why etcd's client and peer listeners would accept callers without certificates.
+    Raises EvidenceUnavailable when etcd would refuse these settings."""
+    try:
+        return etcd.listener_gaps(flags.get, peer=False) + etcd.listener_gaps(flags.get, peer=True)
+    except etcd.EtcdRefuses as exc:
+        raise EvidenceUnavailable(
+            f"{flags.pod}: etcd would refuse these settings ({exc}), so they do not "
+            "describe the running etcd"
+        ) from None
 
 
 def etcd_client_auth_gap(flags: ComponentFlags) -> str:
-    """Why etcd would accept a client without a certificate ('' when it would not).
+    """Why etcd's client listeners would accept a client without a certificate ('' when
+    they would not)."""
+    try:
+        return "; ".join(etcd.listener_gaps(flags.get, peer=False))
+    except etcd.EtcdRefuses as exc:
+        raise EvidenceUnavailable(
+            f"{flags.pod}: etcd would refuse these settings ({exc})"
+        ) from None
 
-    etcd's TLS listener requires and verifies client certificates when
-    --client-cert-auth=true OR a --trusted-ca-file is given (client/pkg/transport
-    TLSInfo.ServerConfig), so --client-cert-auth=false alone does not open it. Plain-HTTP
-    client URLs carry no TLS at all.
+
+MAX_TOKEN_EXPIRATION = "service-account-max-token-expiration"
+
+
+def token_expiration_cap(flags: ComponentFlags) -> float:
+    """Seconds of the API server's TokenRequest cap; 0 means none.
+
+    pkg/controlplane/apiserver/options/options.go completeServiceAccountOptions: a nonzero
+    value outside [1h, 2^32 s] stops the server, and with no value an external signer
+    (--service-account-signing-endpoint) supplies its own maximum, which is not visible.
     """
-    plain = [
-        u for u in flags.get("listen-client-urls").split(",") if u.strip().startswith("http://")
-    ]
-    if plain:
-        return f"plain-HTTP client URL(s) {', '.join(plain)} accept anyone"
-    if flags.is_true("client-cert-auth") or flags.get("trusted-ca-file"):
-        return ""
-    return (
-        "no client certificate is required: "
-        + flags.source("client-cert-auth")
-        + "; "
-        + flags.source("trusted-ca-file")
-    )
+    raw = flags.get(MAX_TOKEN_EXPIRATION)
+    ns = cmdline.go_duration_ns(raw.strip())
+    if ns is None:
+        raise EvidenceUnavailable(
+            f"{flags.pod}: {flags.source(MAX_TOKEN_EXPIRATION)} is not a Go duration; "
+            "kube-apiserver refuses it, so these flags do not describe the running server"
+        )
+    if ns != 0 and not 3600 * 10**9 <= ns <= (1 << 32) * 10**9:
+        raise EvidenceUnavailable(
+            f"{flags.pod}: {flags.source(MAX_TOKEN_EXPIRATION)} is outside 1h..2^32s; "
+            "kube-apiserver refuses to start so, so these flags do not describe it"
+        )
+    if ns == 0 and flags.get("service-account-signing-endpoint"):
+        raise EvidenceUnavailable(
+            f"{flags.pod}: no --{MAX_TOKEN_EXPIRATION}, so the external signer at "
+            f"{flags.get('service-account-signing-endpoint')} sets the cap, which the suite "
+            "cannot see"
+        )
+    return ns / 1e9

@@ -11,6 +11,7 @@ LEGACY_TOKEN_ANNOTATION = "kubernetes.io/service-account.name"
 LAST_USED_LABEL = "kubernetes.io/legacy-token-last-used"
 INVALID_SINCE_LABEL = "kubernetes.io/legacy-token-invalid-since"
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
+SERVICE_ACCOUNT_TOKEN_TYPE = "kubernetes.io/service-account-token"
 
 
 @dataclass(frozen=True)
@@ -39,52 +40,81 @@ def service_account_index(service_accounts: list[Obj]) -> dict[tuple[str, str], 
     }
 
 
+def should_automount(pod: Obj, accounts: dict[tuple[str, str], Obj]) -> Automount:
+    """The ServiceAccount admission plugin's decision: pod setting over ServiceAccount
+    setting over the default true (plugin/pkg/admission/serviceaccount/admission.go
+    ``shouldAutomount``), judged against the ServiceAccount as it is now."""
+    spec = pod.get("spec") or {}
+    namespace = str(pod["metadata"].get("namespace", ""))
+    sa_name = str(spec.get("serviceAccountName") or "default")
+    if "automountServiceAccountToken" in spec:
+        value = bool(spec["automountServiceAccountToken"])
+        return Automount(
+            value, True, f"pod sets automountServiceAccountToken: {str(value).lower()}"
+        )
+    account = accounts.get((namespace, sa_name))
+    if account is not None and "automountServiceAccountToken" in account:
+        value = bool(account["automountServiceAccountToken"])
+        decided = (
+            f"ServiceAccount {namespace}/{sa_name} sets "
+            f"automountServiceAccountToken: {str(value).lower()}"
+        )
+        return Automount(value, True, decided)
+    return Automount(True, False, "neither pod nor ServiceAccount sets it; default true")
+
+
 def effective_automount(pod: Obj, accounts: dict[tuple[str, str], Obj]) -> Automount:
     """Pod setting over service account setting over the default (true).
 
     A pod that mounts a projected serviceAccountToken volume by hand also carries a token,
-    whatever automount says.
+    whatever automount says. Every path to a credential, legacy token Secrets included, is
+    in kubepci.analysis.pod_credentials.
     """
     spec = pod.get("spec") or {}
-    namespace = str(pod["metadata"].get("namespace", ""))
-    sa_name = str(spec.get("serviceAccountName") or "default")
     projected = [
         v["name"]
         for v in spec.get("volumes") or []
         if any("serviceAccountToken" in s for s in (v.get("projected") or {}).get("sources") or [])
     ]
-    if "automountServiceAccountToken" in spec:
-        value = bool(spec["automountServiceAccountToken"])
-        decided = f"pod sets automountServiceAccountToken: {str(value).lower()}"
-        automount = Automount(value, True, decided)
-    else:
-        account = accounts.get((namespace, sa_name))
-        if account is not None and "automountServiceAccountToken" in account:
-            value = bool(account["automountServiceAccountToken"])
-            decided = (
-                f"ServiceAccount {namespace}/{sa_name} sets "
-                f"automountServiceAccountToken: {str(value).lower()}"
-            )
-            automount = Automount(value, True, decided)
-        else:
-            automount = Automount(
-                True, False, "neither pod nor ServiceAccount sets it; default true"
-            )
+    automount = should_automount(pod, accounts)
     if not automount.mounted and projected:
         return Automount(True, True, f"projected token volume {projected[0]} mounted explicitly")
     return automount
 
 
 def legacy_token_secrets(secrets: list[Obj]) -> list[Obj]:
-    """Secret-based ServiceAccount tokens, recognised from metadata only.
+    """Secrets that name a ServiceAccount in the token annotation, whatever their type.
 
-    Their type is not part of a metadata-only list, but the token controller always sets
-    the service-account annotation on them and never on anything else.
+    For privilege paths (kubepci.analysis.workloads): reading such a Secret, or an Opaque
+    copy of one, yields that account's token while the original exists. Which Secrets ARE
+    legacy tokens is a matter of type: :func:`service_account_token_secrets`.
     """
     return [
         s
         for s in secrets
         if LEGACY_TOKEN_ANNOTATION in ((s.get("metadata") or {}).get("annotations") or {})
+    ]
+
+
+def service_account_token_secrets(token_secrets: list[Obj]) -> list[Obj]:
+    """Secret-based (legacy, non-expiring) ServiceAccount tokens: Secrets of type
+    kubernetes.io/service-account-token, which the snapshot lists by field selector as
+    metadata only. The type, not an annotation anyone can copy, makes one: the tokens
+    controller fills in only those, and the token authenticator accepts a token only while
+    the Secret it names holds it (pkg/serviceaccount/legacy.go)."""
+    return [s for s in token_secrets if s.get("type") == SERVICE_ACCOUNT_TOKEN_TYPE]
+
+
+def annotated_copies(secrets: list[Obj], token_secrets: list[Obj]) -> list[Obj]:
+    """Secrets that carry the token annotation but are not of the token type."""
+    typed = {
+        (s["metadata"].get("namespace", ""), s["metadata"]["name"])
+        for s in service_account_token_secrets(token_secrets)
+    }
+    return [
+        s
+        for s in legacy_token_secrets(secrets)
+        if (s["metadata"].get("namespace", ""), s["metadata"]["name"]) not in typed
     ]
 
 

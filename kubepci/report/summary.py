@@ -34,6 +34,11 @@ STANDING_LIMITATIONS = (
     "ServiceAccount, legacy-token labels).",
     "Probes show what answered from the host that ran the suite; a network path that "
     "only exists elsewhere (another subnet, the node itself) is not covered.",
+    "The CSR list shows recent requests only: kube-controller-manager's csrcleaner deletes "
+    "a CSR 1 h after its certificate is issued (1 h after denial, 24 h if never handled or "
+    "never issued), so a certificate issued earlier leaves no CSR. client-certificate-csrs "
+    "also reads the API server audit log under --node-root, as far back as that log "
+    "reaches (its verdict says how far); without it, older certificates are not covered.",
 )
 
 

@@ -1,10 +1,19 @@
-"""Control-plane flags from static pods (command and/or args, defaults when absent), and
-the probe targets derived from them and from nodes and services."""
+"""Control-plane components from static pods, and the settings they hold.
+
+Pods are API objects passed through the snapshot's trimmer, so a test sees what a check
+sees; the recorded ones are the real kube-system pods of both local profiles
+(tests/data/control_plane/kube-system-pods-*.json).
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from kubepci.access import trim
 from kubepci.analysis import endpoints
 from kubepci.analysis.flags import (
     DEFAULTS,
@@ -15,8 +24,65 @@ from kubepci.analysis.flags import (
     extra_always_allow_paths,
     parse_duration,
     parse_flags,
+    serves_nothing,
+    tables_match,
+    token_expiration_cap,
 )
-from tests.builders import endpoint_slice, node, pod, service, static_pod
+from kubepci.verdict import EvidenceUnavailable
+from tests.builders import endpoint_slice, node, service, static_pod
+
+Obj = dict[str, Any]
+DATA = Path(__file__).resolve().parents[1] / "data" / "control_plane"
+IMAGES = {
+    "kube-apiserver": "registry.k8s.io/kube-apiserver:v1.35.4",
+    "kube-controller-manager": "registry.k8s.io/kube-controller-manager:v1.35.4",
+    "kube-scheduler": "registry.k8s.io/kube-scheduler:v1.35.4",
+    "etcd": "registry.k8s.io/etcd:3.6.16-0",
+}
+
+
+def recorded(profile: str) -> list[Obj]:
+    raw = json.loads((DATA / f"kube-system-pods-{profile}.json").read_text())
+    return [trim.pod(p) for p in raw["items"]]
+
+
+def raw_pod(
+    name: str,
+    containers: list[Obj],
+    ns: str = "kube-system",
+    mirror: bool = True,
+    owner: str | None = "Node",
+    labels: dict[str, str] | None = None,
+) -> Obj:
+    """A pod as the API returns it, then trimmed as the snapshot keeps it."""
+    meta: Obj = {"name": name, "namespace": ns, "labels": labels or {}}
+    if mirror:
+        meta["annotations"] = {
+            "kubernetes.io/config.mirror": "f00d",
+            "kubernetes.io/config.source": "file",
+        }
+    if owner:
+        meta["ownerReferences"] = [
+            {"apiVersion": "v1", "kind": owner, "name": "cp-1", "controller": True}
+        ]
+    return trim.pod({"metadata": meta, "spec": {"nodeName": "cp-1", "containers": containers}})
+
+
+def container(command: list[str] | None, args: list[str] | None = None, **extra: Any) -> Obj:
+    out: Obj = {"name": extra.pop("name", "main"), "image": extra.pop("image", "")}
+    if command is not None:
+        out["command"] = command
+    if args is not None:
+        out["args"] = args
+    return {**out, **extra}
+
+
+def one(component: str, *tokens: str, **extra: Any) -> ComponentFlags:
+    """The single instance of ``component`` in a static pod running ``tokens``."""
+    extra.setdefault("image", IMAGES[component])
+    pod = raw_pod(f"{component}-cp-1", [container([component, *tokens], **extra)])
+    (found,) = control_plane_flags([pod])[component]
+    return found
 
 
 def flags_of(component: str, **explicit: str) -> ComponentFlags:
@@ -25,167 +91,558 @@ def flags_of(component: str, **explicit: str) -> ComponentFlags:
     )
 
 
-# ----------------------------------------------------------------------------- parse_flags
+# ----------------------------------------------------------------------------- discovery
 
 
-class TestParseFlags:
-    def test_equals_space_and_bare_booleans(self) -> None:
-        tokens = [
+class TestRecordedClusters:
+    @pytest.mark.parametrize("profile", ["noncompliant", "compliant"])
+    def test_one_instance_of_each_component(self, profile: str) -> None:
+        found = control_plane_flags(recorded(profile), "v1.35.4")
+        assert {c: [f.pod for f in found[c]] for c in found} == {
+            "kube-apiserver": ["kube-system/kube-apiserver-vm"],
+            "kube-controller-manager": ["kube-system/kube-controller-manager-vm"],
+            "kube-scheduler": ["kube-system/kube-scheduler-vm"],
+            "etcd": ["kube-system/etcd-vm"],
+        }
+        assert all(not f.refused and not f.unresolved for c in found for f in found[c])
+
+    def test_etcd_backup_job_is_set_aside(self) -> None:
+        found = control_plane_flags(recorded("compliant"), "v1.35.4")
+        (aside,) = found.set_aside["etcd"]
+        assert aside.startswith("Pod kube-system/etcd-backup-")
+        assert "not a static pod" in aside
+        assert [f.pod for f in found["etcd"]] == ["kube-system/etcd-vm"]
+
+    def test_recorded_settings(self) -> None:
+        noncompliant = control_plane_flags(recorded("noncompliant"), "v1.35.4")
+        (api,) = noncompliant["kube-apiserver"]
+        assert api.get("token-auth-file") == "/etc/kubernetes/kubepci/static-tokens.csv"
+        assert api.values("authorization-mode") == ["Node", "RBAC"]
+        (etcd,) = noncompliant["etcd"]
+        assert (etcd.get("client-cert-auth"), etcd.get("trusted-ca-file")) == ("false", "")
+        (cm,) = noncompliant["kube-controller-manager"]
+        assert "/debug/pprof/*" in extra_always_allow_paths(cm)
+        compliant = control_plane_flags(recorded("compliant"), "v1.35.4")
+        (api,) = compliant["kube-apiserver"]
+        assert api.file_paths() == {
+            "authentication-config": "/etc/kubernetes/kubepci/authentication-config.yaml"
+        }
+        (etcd,) = compliant["etcd"]
+        # kubeadm replaces its own --client-cert-auth=true with the profile's extraArg.
+        assert etcd.origins["client-cert-auth"] == "--client-cert-auth=true"
+
+
+@pytest.mark.parametrize(
+    ("pod", "component", "where", "text"),
+    [
+        (  # the brief's decoy: labels and container name of etcd, busybox inside
+            raw_pod(
+                "etcd-backup",
+                [
+                    container(
+                        ["/bin/sh", "-c", "sleep 1", "etcd"],
+                        ["--client-cert-auth=false"],
+                        name="etcd",
+                    )
+                ],
+                mirror=False,
+                owner="Job",
+                labels={"component": "etcd"},
+            ),
+            "etcd",
+            "set_aside",
+            "not a static pod",
+        ),
+        (  # the mirror annotation alone, no Node owner: not a kubelet's mirror pod
+            raw_pod("kube-apiserver-x", [container(["kube-apiserver"])], owner=None),
             "kube-apiserver",
-            "--anonymous-auth=false",
-            "--secure-port",
-            "6443",
-            "--profiling",
-            "--v=2",
-            "--enable-admission-plugins=NodeRestriction,PodSecurity",
-        ]
-        assert parse_flags(tokens) == {
-            "anonymous-auth": "false",
-            "secure-port": "6443",
-            "profiling": "true",
-            "v": "2",
-            "enable-admission-plugins": "NodeRestriction,PodSecurity",
-        }
-
-    def test_value_may_contain_equals_signs(self) -> None:
-        assert parse_flags(["--feature-gates=A=true,B=false"]) == {
-            "feature-gates": "A=true,B=false"
-        }
-
-    def test_bare_boolean_before_another_flag(self) -> None:
-        assert parse_flags(["--a", "--b", "x"]) == {"a": "true", "b": "x"}
-
-    def test_last_occurrence_wins(self) -> None:
-        assert parse_flags(["--anonymous-auth=false", "--anonymous-auth=true"]) == {
-            "anonymous-auth": "true"
-        }
-
-    def test_positional_tokens_are_not_flags(self) -> None:
-        assert parse_flags(["/usr/local/bin/etcd", "serve"]) == {}
-
-
-# ----------------------------------------------------------------------------- components
-
-
-class TestControlPlaneFlags:
-    def test_kubeadm_command_form(self) -> None:
-        found = control_plane_flags(
-            [static_pod("kube-apiserver", flags=["--anonymous-auth=false", "--secure-port=6443"])]
-        )
-        (apiserver,) = found["kube-apiserver"]
-        assert apiserver.pod == "kube-system/kube-apiserver-cp-1"
-        assert apiserver.node == "cp-1"
-        assert apiserver.get("anonymous-auth") == "false"
-        assert not apiserver.is_true("anonymous-auth")
-        assert found["etcd"] == []
-
-    def test_rke2_command_and_args_split(self) -> None:
-        # RKE2 runs the binary by name in command and puts every flag in args.
-        rke2 = pod(
-            "kube-apiserver-server-0",
-            "kube-system",
-            mirror=True,
-            container="kube-apiserver",
-            command=["kube-apiserver"],
-            args=["--anonymous-auth=false", "--token-auth-file=/var/lib/rancher/tokens"],
-        )
-        (apiserver,) = control_plane_flags([rke2])["kube-apiserver"]
-        assert apiserver.explicit == {
-            "anonymous-auth": "false",
-            "token-auth-file": "/var/lib/rancher/tokens",
-        }
-
-    def test_args_only_found_by_container_name(self) -> None:
-        args_only = pod(
-            "sched",
-            "kube-system",
-            mirror=True,
-            container="kube-scheduler",
-            args=["--bind-address=127.0.0.1"],
-        )
-        (scheduler,) = control_plane_flags([args_only])["kube-scheduler"]
-        assert scheduler.get("bind-address") == "127.0.0.1"
-
-    def test_found_by_command_basename_whatever_the_container_name(self) -> None:
-        renamed = pod(
-            "cm",
-            "kube-system",
-            mirror=True,
-            container="manager",
-            command=["/usr/local/bin/kube-controller-manager", "--secure-port=0"],
-        )
-        assert component_of(renamed["spec"]["containers"][0]) == "kube-controller-manager"
-        (cm,) = control_plane_flags([renamed])["kube-controller-manager"]
-        assert cm.get("secure-port") == "0"
-
-    def test_only_kube_system_pods_count(self) -> None:
-        lookalike = static_pod("kube-apiserver", ns="attacker", flags=["--anonymous-auth=false"])
-        assert control_plane_flags([lookalike])["kube-apiserver"] == []
-
-    def test_other_containers_are_ignored(self) -> None:
-        sidecar = pod("proxy", "kube-system", container="kube-proxy", command=["kube-proxy"])
-        assert all(v == [] for v in control_plane_flags([sidecar]).values())
-
-    def test_one_entry_per_instance(self) -> None:
-        found = control_plane_flags(
-            [static_pod("etcd", node="cp-1"), static_pod("etcd", node="cp-2")]
-        )
-        assert [f.node for f in found["etcd"]] == ["cp-1", "cp-2"]
+            "set_aside",
+            "not a static pod",
+        ),
+        (  # owned by a Node but not annotated
+            raw_pod("kube-apiserver-x", [container(["kube-apiserver"])], mirror=False),
+            "kube-apiserver",
+            "set_aside",
+            "not a static pod",
+        ),
+        (  # a static pod named like a component that runs something else
+            raw_pod("etcd-defrag", [container(["/usr/bin/defrag"], name="etcd")]),
+            "etcd",
+            "set_aside",
+            "runs defrag, not etcd",
+        ),
+        (
+            raw_pod("etcd-gw", [container(["etcd", "gateway", "start"])]),
+            "etcd",
+            "set_aside",
+            "a proxy, not the store",
+        ),
+        (  # the binary is the image's entrypoint, which the API does not show
+            raw_pod(
+                "kube-apiserver-x",
+                [container(None, ["--anonymous-auth=false"], name="kube-apiserver")],
+            ),
+            "kube-apiserver",
+            "unresolved",
+            "image's entrypoint",
+        ),
+        (
+            raw_pod(
+                "sched",
+                [
+                    container(
+                        ["sh", "-c", "exec kube-scheduler --secure-port=0"],
+                        image="registry.k8s.io/kube-scheduler:v1.35.4",
+                    )
+                ],
+            ),
+            "kube-scheduler",
+            "unresolved",
+            "runs sh",
+        ),
+    ],
+)
+def test_only_static_pods_running_the_binary_are_components(
+    pod: Obj, component: str, where: str, text: str
+) -> None:
+    found = control_plane_flags([pod])
+    assert found[component] == []
+    (entry,) = getattr(found, where)[component]
+    assert text in entry
 
 
-class TestDefaults:
-    def test_absent_anonymous_auth_means_true(self) -> None:
-        (apiserver,) = control_plane_flags([static_pod("kube-apiserver")])["kube-apiserver"]
-        assert apiserver.is_true("anonymous-auth")
-        assert apiserver.source("anonymous-auth") == (
-            "--anonymous-auth not set; Kubernetes default true applies"
-        )
-        assert apiserver.get("authorization-mode") == "AlwaysAllow"
-        assert apiserver.is_true("service-account-extend-token-expiration")
+def test_found_by_command_basename_whatever_the_names() -> None:
+    pod = raw_pod(
+        "cm",
+        [container(["/usr/local/bin/kube-controller-manager", "--secure-port=0"], name="manager")],
+    )
+    assert component_of(pod["spec"]["containers"][0]) == "kube-controller-manager"
+    (cm,) = control_plane_flags([pod])["kube-controller-manager"]
+    assert cm.get("secure-port") == "0"
+    assert cm.container == "manager"
 
-    def test_explicit_value_names_the_pod(self) -> None:
-        apiserver = flags_of("kube-apiserver", **{"anonymous-auth": "false"})
-        assert apiserver.source("anonymous-auth") == (
-            "--anonymous-auth=false (set on pod kube-system/kube-apiserver-cp-1)"
-        )
-        evidence = apiserver.evidence(["anonymous-auth", "token-auth-file"])
-        assert evidence["pod"] == "kube-system/kube-apiserver-cp-1"
-        assert evidence["flags"]["token-auth-file"] == (
-            "--token-auth-file not set; Kubernetes default (empty) applies"
-        )
 
-    def test_always_allow_default(self) -> None:
-        scheduler = flags_of("kube-scheduler")
-        assert scheduler.get("authorization-always-allow-paths") == "/healthz,/readyz,/livez"
-        assert extra_always_allow_paths(scheduler) == []
-
-    @pytest.mark.parametrize(
-        ("value", "extra"),
+def test_rke2_command_and_args_split() -> None:
+    pod = raw_pod(
+        "kube-apiserver-server-0",
         [
-            ("/healthz,/readyz,/livez,/metrics", ["/metrics"]),
-            (" /healthz , /configz ,/debug/pprof/ ", ["/configz", "/debug/pprof/"]),
-            ("/livez", []),
-            ("", []),
+            container(
+                ["kube-apiserver"],
+                ["--anonymous-auth=false", "--token-auth-file=/var/lib/rancher/tokens"],
+            )
         ],
     )
-    def test_extra_always_allow_paths(self, value: str, extra: list[str]) -> None:
-        cm = flags_of("kube-controller-manager", **{"authorization-always-allow-paths": value})
-        assert extra_always_allow_paths(cm) == extra
+    (api,) = control_plane_flags([pod])["kube-apiserver"]
+    assert api.explicit == {"anonymous-auth": "false", "token-auth-file": "/var/lib/rancher/tokens"}
 
-    @pytest.mark.parametrize(
-        ("bind", "all_interfaces"),
-        [(None, True), ("0.0.0.0", True), ("::", True), ("127.0.0.1", False), ("10.0.0.5", False)],
+
+def test_other_namespaces_and_sidecars() -> None:
+    elsewhere = static_pod("kube-apiserver", ns="attacker", flags=["--anonymous-auth=false"])
+    sidecar = raw_pod("proxy", [container(["kube-proxy"], name="kube-proxy")])
+    two = raw_pod("etcd-cp-1", [container(["etcd"]), container(["/bin/metrics-sidecar"])])
+    found = control_plane_flags([elsewhere, sidecar, two])
+    assert found["kube-apiserver"] == [] and len(found["etcd"]) == 1
+    # The sidecar of etcd's static pod is named in the evidence, never judged as etcd.
+    assert found.set_aside["etcd"] == [
+        "Pod kube-system/etcd-cp-1 container main: runs metrics-sidecar, not etcd"
+    ]
+    assert found.set_aside["kube-apiserver"] == []
+
+
+def test_one_entry_per_instance() -> None:
+    found = control_plane_flags([static_pod("etcd", node="cp-1"), static_pod("etcd", node="cp-2")])
+    assert [f.node for f in found["etcd"]] == ["cp-1", "cp-2"]
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+@pytest.mark.parametrize(
+    ("component", "tokens", "name", "value", "source"),
+    [
+        (
+            "kube-apiserver",
+            [],
+            "anonymous-auth",
+            "true",
+            "--anonymous-auth not set; Kubernetes default true applies",
+        ),
+        (
+            "kube-apiserver",
+            ["--anonymous-auth=false"],
+            "anonymous-auth",
+            "false",
+            "--anonymous-auth=false (set on pod kube-system/kube-apiserver-cp-1)",
+        ),
+        (
+            "kube-apiserver",
+            ["--anonymous-auth=F"],
+            "anonymous-auth",
+            "false",
+            "(set on pod kube-system/kube-apiserver-cp-1 as: --anonymous-auth=F)",
+        ),
+        (
+            "kube-apiserver",
+            ["--anonymous_auth=0"],
+            "anonymous-auth",
+            "false",
+            "as: --anonymous_auth=0",
+        ),
+        (
+            "kube-apiserver",
+            ["--anonymous-auth=false", "--anonymous-auth"],
+            "anonymous-auth",
+            "true",
+            "",
+        ),
+        (
+            "kube-apiserver",
+            ["--token-auth-file", "/a", "--token-auth-file=/b"],
+            "token-auth-file",
+            "/b",
+            "as: --token-auth-file /a --token-auth-file=/b",
+        ),
+        (
+            "kube-apiserver",
+            ["--token-auth-file=/a", "--token-auth-file="],
+            "token-auth-file",
+            "",
+            "",
+        ),
+        (
+            "kube-apiserver",
+            ["--authorization-mode=Node", "--authorization-mode", "RBAC"],
+            "authorization-mode",
+            "Node,RBAC",
+            "",
+        ),
+        ("kube-apiserver", [], "authorization-mode", "", "default (empty)"),
+        ("kube-apiserver", [], "service-account-max-token-expiration", "0s", "default 0s"),
+        ("kube-apiserver", ["-v", "4"], "v", "4", ""),
+        (
+            "kube-controller-manager",
+            [],
+            "authorization-always-allow-paths",
+            "/healthz,/readyz,/livez",
+            "",
+        ),
+        (
+            "kube-controller-manager",
+            [
+                "--authorization-always-allow-paths=/metrics",
+                "--authorization-always-allow-paths=/configz",
+            ],
+            "authorization-always-allow-paths",
+            "/metrics,/configz",
+            "",
+        ),
+        ("kube-scheduler", [], "secure-port", "10259", "Kubernetes default 10259"),
+        ("etcd", [], "client-cert-auth", "false", "etcd default false applies"),
+        ("etcd", ["-client-cert-auth"], "client-cert-auth", "true", "as: -client-cert-auth"),
+        ("etcd", [], "listen-client-urls", "http://localhost:2379", ""),
+    ],
+)
+def test_effective_setting(
+    component: str, tokens: list[str], name: str, value: str, source: str
+) -> None:
+    flags = one(component, *tokens)
+    assert not flags.refused, flags.refused
+    assert flags.get(name) == value
+    assert source in flags.source(name)
+
+
+@pytest.mark.parametrize(
+    ("component", "tokens", "refused"),
+    [
+        ("kube-apiserver", ["--anonymous-auth", "false"], "positional argument(s) 'false'"),
+        ("kube-apiserver", ["--anonymous-auth=no"], "invalid boolean 'no'"),
+        ("kube-apiserver", ["--no-such-flag=1"], "unknown flag: --no-such-flag"),
+        ("kube-apiserver", ["-anonymous-auth=false"], "unknown shorthand flag: 'a'"),
+        ("kube-apiserver", ["--token-auth-file"], "flag needs an argument"),
+        ("kube-apiserver", ["--help"], "prints its help and exits"),
+        ("kube-apiserver", ["-h"], "prints its help and exits"),
+        ("kube-scheduler", ["--version"], "prints its version and exits"),
+        ("kube-apiserver", ['--authorization-mode=No"de'], "not valid CSV"),
+        ("kube-controller-manager", ["--config=/x"], "unknown flag: --config"),
+        ("etcd", ["--client-cert-auth", "false"], "'false' is not a valid flag"),
+        ("etcd", ["serve"], "'serve' is not a valid flag"),
+        ("etcd", ["--help"], "prints its help and exits"),
+        ("etcd", ["--client_cert_auth=true"], "flag provided but not defined"),
+    ],
+)
+def test_command_lines_the_component_refuses(
+    component: str, tokens: list[str], refused: str
+) -> None:
+    assert any(refused in r for r in one(component, *tokens).refused)
+
+
+def test_tables_of_another_version_read_unknown_flags_as_written() -> None:
+    pod = raw_pod(
+        "kube-apiserver-cp-1",
+        [
+            container(
+                [
+                    "kube-apiserver",
+                    "--insecure-port=0",
+                    "--basic-auth-file",
+                    "/x",
+                    "--old-bool",
+                    "--anonymous-auth=false",
+                ],
+                image="registry.k8s.io/kube-apiserver:v1.20.0",
+            )
+        ],
     )
-    def test_binds_all_interfaces(self, bind: str | None, all_interfaces: bool) -> None:
-        explicit = {"bind-address": bind} if bind is not None else {}
-        assert binds_all_interfaces(flags_of("kube-scheduler", **explicit)) is all_interfaces
+    (api,) = control_plane_flags([pod], "v1.20.0")["kube-apiserver"]
+    assert not api.refused
+    assert api.explicit == {
+        "insecure-port": "0",
+        "basic-auth-file": "/x",
+        "old-bool": "true",
+        "anonymous-auth": "false",
+    }
+    assert any("flag tables are for kube-apiserver v1.35.4" in n for n in api.notes)
+    assert sum("not a flag of the known version" in n for n in api.notes) == 3
 
-    @pytest.mark.parametrize("value", ["true", "True", "1", "t", " true "])
-    def test_is_true_spellings(self, value: str) -> None:
-        assert flags_of("etcd", **{"client-cert-auth": value}).is_true("client-cert-auth")
 
-    def test_etcd_default_is_no_client_cert_auth(self) -> None:
-        assert not flags_of("etcd").is_true("client-cert-auth")
+@pytest.mark.parametrize(
+    ("component", "image", "server", "match"),
+    [
+        ("kube-apiserver", "registry.k8s.io/kube-apiserver:v1.35.4", "", True),
+        ("kube-apiserver", "registry.k8s.io/kube-apiserver:v1.34.1", "v1.35.4", False),
+        ("kube-apiserver", "kube-apiserver", "v1.35.2", True),
+        ("kube-apiserver", "registry:5000/kube-apiserver", "", False),
+        ("etcd", "registry.k8s.io/etcd:3.6.16-0", "v1.35.4", True),
+        ("etcd", "quay.io/coreos/etcd:v3.5.21", "v1.35.4", False),
+        ("etcd", "etcd@sha256:abc", "v1.35.4", False),
+    ],
+)
+def test_tables_match(component: str, image: str, server: str, match: bool) -> None:
+    assert tables_match(component, image, server) is match
+
+
+class TestKubeletExpansion:
+    def test_literal_variables_are_expanded(self) -> None:
+        env = [{"name": "MODE", "value": "Node,RBAC"}, {"name": "ANON", "value": "false"}]
+        flags = one(
+            "kube-apiserver",
+            "--authorization-mode=$(MODE)",
+            "--anonymous-auth=$(ANON)",
+            "--audit-log-path=/x/$$(NOT)",
+            env=env,
+        )
+        assert flags.values("authorization-mode") == ["Node", "RBAC"]
+        assert flags.get("anonymous-auth") == "false"
+        assert flags.get("audit-log-path") == "/x/$(NOT)"
+
+    def test_a_value_from_elsewhere_is_unknown(self) -> None:
+        env = [{"name": "FILE", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}}}]
+        flags = one("kube-apiserver", "--token-auth-file=$(FILE)", env=env)
+        with pytest.raises(EvidenceUnavailable, match=r"\$\(FILE\)"):
+            flags.get("token-auth-file")
+        assert flags.explicit["token-auth-file"] == "$(FILE)"
+        assert flags.get("anonymous-auth") == "true"  # other flags are still known
+
+    def test_a_variable_where_a_flag_may_be_makes_the_rest_unknown(self) -> None:
+        flags = one("kube-apiserver", "--anonymous-auth=false", "$(EXTRA_FLAGS)")
+        assert not flags.refused
+        assert flags.get("anonymous-auth") == "false"
+        with pytest.raises(EvidenceUnavailable, match="EXTRA_FLAGS"):
+            flags.get("token-auth-file")
+
+    def test_undefined_variable_is_unknown(self) -> None:
+        flags = one("kube-scheduler", "--bind-address=$(POD_IP)")
+        with pytest.raises(EvidenceUnavailable):
+            binds_all_interfaces(flags)
+
+
+# ----------------------------------------------------------------------------- etcd
+
+
+class TestEtcdEnvironment:
+    def test_variable_sets_an_unset_flag(self) -> None:
+        env = [
+            {"name": "ETCD_CLIENT_CERT_AUTH", "value": "false"},
+            {"name": "ETCD_TRUSTED_CA_FILE", "value": ""},
+        ]
+        flags = one("etcd", "--trusted-ca-file=/ca.crt", env=env)
+        assert flags.get("client-cert-auth") == "false"
+        assert flags.source("client-cert-auth") == (
+            "ETCD_CLIENT_CERT_AUTH=false in the environment of pod kube-system/etcd-cp-1"
+        )
+        # an empty variable is not read, yet it still shadows the command-line flag
+        assert any("ETCD_TRUSTED_CA_FILE" in r for r in flags.refused)
+
+    def test_variable_shadowing_a_flag_stops_etcd(self) -> None:
+        env = [{"name": "ETCD_CLIENT_CERT_AUTH", "value": "true"}]
+        flags = one("etcd", "--client-cert-auth=false", env=env)
+        assert any("shadows --client-cert-auth" in r for r in flags.refused)
+
+    def test_env_from_leaves_defaults_unknown(self) -> None:
+        flags = one("etcd", "--cert-file=/s.crt", envFrom=[{"configMapRef": {"name": "etcd-env"}}])
+        assert flags.get("cert-file") == "/s.crt"
+        with pytest.raises(EvidenceUnavailable, match="envFrom"):
+            flags.get("client-cert-auth")
+
+    def test_invalid_boolean_variable_stops_etcd(self) -> None:
+        flags = one("etcd", env=[{"name": "ETCD_AUTO_TLS", "value": "yes"}])
+        assert any("invalid boolean 'yes'" in r for r in flags.refused)
+
+
+ETCD_FILE = {
+    "name": "cp-1",
+    "listen-client-urls": "https://10.0.0.1:2379",
+    "listen-peer-urls": "https://10.0.0.1:2380",
+    "Client-Transport-Security": {
+        "cert-file": "/s.crt",
+        "key-file": "/s.key",
+        "client-cert-auth": False,
+    },
+    "peer-transport-security": {
+        "cert-file": "/p.crt",
+        "key-file": "/p.key",
+        "trusted-ca-file": "/ca",
+    },
+}
+
+
+class TestEtcdConfigFile:
+    def test_unread_file_makes_every_setting_unknown(self) -> None:
+        flags = one("etcd", "--config-file=/etc/etcd.yaml", "--client-cert-auth=true")
+        assert flags.file_paths() == {"config-file": "/etc/etcd.yaml"}
+        with pytest.raises(EvidenceUnavailable, match="a file the suite cannot read"):
+            flags.get("client-cert-auth")  # the flag is ignored when a file is given
+        assert flags.get("config-file") == "/etc/etcd.yaml"
+
+    def test_settings_come_from_the_file(self) -> None:
+        from kubepci.analysis.flags import ConfigFile
+
+        flags = one("etcd", "--config-file=/etc/etcd.yaml", "--client-cert-auth=true").with_files(
+            {
+                "config-file": ConfigFile(
+                    "config-file", "/etc/etcd.yaml", "/n/etc/etcd.yaml", ETCD_FILE
+                )
+            }
+        )
+        assert flags.get("client-cert-auth") == "false"  # key names match case-insensitively
+        assert flags.get("cert-file") == "/s.crt"
+        assert flags.get("peer-trusted-ca-file") == "/ca"
+        assert flags.get("auto-tls") == "false"  # absent: etcd's default
+        assert flags.get("listen-client-http-urls") == ""
+        assert flags.source("client-cert-auth") == (
+            "client-transport-security.client-cert-auth: false in /n/etc/etcd.yaml "
+            "(--config-file on pod kube-system/etcd-cp-1)"
+        )
+
+    def test_environment_names_the_file(self) -> None:
+        flags = one(
+            "etcd",
+            env=[
+                {"name": "ETCD_CONFIG_FILE", "value": "/e.yaml"},
+                {"name": "ETCD_CLIENT_CERT_AUTH", "value": "true"},
+            ],
+        )
+        assert flags.settings_file == "/e.yaml"
+        assert "client-cert-auth" not in flags.explicit  # variables are ignored with a file
+        assert not flags.refused
+
+    def test_a_file_etcd_would_refuse(self) -> None:
+        from kubepci.analysis.flags import ConfigFile
+
+        bad = {"client-transport-security": {"client-cert-auth": "yes"}}
+        flags = one("etcd", "--config-file=/e").with_files(
+            {"config-file": ConfigFile("config-file", "/e", "/e", bad)}
+        )
+        with pytest.raises(EvidenceUnavailable, match="is not a boolean"):
+            flags.get("client-cert-auth")
+
+
+# ----------------------------------------------------------------------------- rules
+
+
+@pytest.mark.parametrize(
+    ("value", "extra"),
+    [
+        ("/healthz,/readyz,/livez,/metrics", ["/metrics"]),
+        ("healthz,livez,metrics", ["metrics"]),  # the leading / is optional
+        ("/debug/pprof/*,/healthz*", ["/debug/pprof/*", "/healthz*"]),
+        ("*", ["*"]),
+        ("/", ["/ (the root path)"]),
+        ("/livez", []),
+        ("", []),
+        # exactly as written: " /configz" is not "/configz" (and matches no served path)
+        (" /healthz , /configz", [" /configz", " /healthz "]),
+    ],
+)
+def test_extra_always_allow_paths(value: str, extra: list[str]) -> None:
+    cm = one("kube-controller-manager", f"--authorization-always-allow-paths={value}")
+    assert extra_always_allow_paths(cm) == extra
+
+
+def test_only_a_trailing_star() -> None:
+    cm = one("kube-controller-manager", "--authorization-always-allow-paths=/debug/*/x")
+    with pytest.raises(EvidenceUnavailable, match="only a trailing"):
+        extra_always_allow_paths(cm)
+
+
+def test_always_allow_paths_accumulate() -> None:
+    cm = one(
+        "kube-scheduler",
+        "--authorization-always-allow-paths=/healthz",
+        "--authorization-always-allow-paths",
+        "/metrics,/configz",
+    )
+    assert extra_always_allow_paths(cm) == ["/configz", "/metrics"]
+
+
+@pytest.mark.parametrize(
+    ("bind", "all_interfaces"),
+    [(None, True), ("0.0.0.0", True), ("::", True), ("127.0.0.1", False), ("10.0.0.5", False)],
+)
+def test_binds_all_interfaces(bind: str | None, all_interfaces: bool) -> None:
+    explicit = {"bind-address": bind} if bind is not None else {}
+    assert binds_all_interfaces(flags_of("kube-scheduler", **explicit)) is all_interfaces
+
+
+@pytest.mark.parametrize(
+    ("port", "nothing"), [("0", True), ("10257", False), (None, False), ("0x0", True)]
+)
+def test_serves_nothing(port: str | None, nothing: bool) -> None:
+    explicit = {"secure-port": port} if port is not None else {}
+    assert serves_nothing(flags_of("kube-controller-manager", **explicit)) is nothing
+    with pytest.raises(EvidenceUnavailable):
+        serves_nothing(flags_of("kube-scheduler", **{"secure-port": "off"}))
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [
+        (None, 0.0),
+        ("0", 0.0),
+        ("0s", 0.0),
+        ("1h", 3600.0),
+        ("24h0m0s", 86400.0),
+        ("1h30m", 5400.0),
+        ("86400s", 86400.0),
+        ("4294967296s", 4294967296.0),
+    ],
+)
+def test_token_expiration_cap(raw: str | None, seconds: float) -> None:
+    explicit = {"service-account-max-token-expiration": raw} if raw is not None else {}
+    assert token_expiration_cap(flags_of("kube-apiserver", **explicit)) == seconds
+
+
+@pytest.mark.parametrize("raw", ["30m", "-1h", "4294967297s", "1d", "forever", "10"])
+def test_token_expiration_cap_the_server_refuses(raw: str) -> None:
+    flags = flags_of("kube-apiserver", **{"service-account-max-token-expiration": raw})
+    with pytest.raises(EvidenceUnavailable, match="do not describe"):
+        token_expiration_cap(flags)
+
+
+def test_token_expiration_cap_of_an_external_signer_is_not_visible() -> None:
+    flags = flags_of("kube-apiserver", **{"service-account-signing-endpoint": "/run/s.sock"})
+    with pytest.raises(EvidenceUnavailable, match="external signer"):
+        token_expiration_cap(flags)
 
 
 @pytest.mark.parametrize(
@@ -194,21 +651,33 @@ class TestDefaults:
         ("1h", 3600.0),
         ("90m", 5400.0),
         ("1h30m0s", 5400.0),
-        ("24h", 86400.0),
         ("1.5h", 5400.0),
         ("500ms", 0.5),
-        ("1m500ms", 60.5),
+        ("10us", 1e-5),
+        ("10\u00b5s", 1e-5),
         (" 10s ", 10.0),
+        ("-1h", -3600.0),
+        ("0", 0.0),
         ("", None),
         ("10", None),
         ("h", None),
         ("1d", None),
-        ("-1h", None),
         ("one hour", None),
     ],
 )
 def test_parse_duration(text: str, seconds: float | None) -> None:
     assert parse_duration(text) == seconds
+
+
+def test_parse_flags_reads_as_the_binary_does() -> None:
+    assert parse_flags(["kube-apiserver", "--feature-gates=A=true,B=false", "--profiling"]) == {
+        "feature-gates": "A=true,B=false",
+        "profiling": "true",
+    }
+    assert parse_flags(["etcd", "-client-cert-auth=false", "--v"]) == {
+        "client-cert-auth": "false",
+        "v": "true",
+    }
 
 
 # ----------------------------------------------------------------------------- endpoints

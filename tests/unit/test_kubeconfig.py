@@ -280,9 +280,14 @@ def test_auth_provider() -> None:
     assert credential.uses_plugin
 
 
-def test_exec_wins_over_static_material() -> None:
-    user = {**exec_user(), "token": "t", "client-certificate-data": "x"}
-    assert classify_user(user).kind == "exec"
+def test_static_material_silences_exec() -> None:
+    # client-go runs no exec plugin when a token or a certificate is set (exec.go
+    # UpdateTransportConfig); the certificate is what the API server authenticates first.
+    user = {**exec_user(), "token": "t", **cert_data_user("jane")}
+    credential = classify_user(user)
+    assert credential.kind == "client-certificate"
+    assert [s.kind for s in credential.sent] == ["client-certificate", "token"]
+    assert not credential.uses_plugin
 
 
 def test_client_certificate_data() -> None:
@@ -306,9 +311,10 @@ def test_client_certificate_several_orgs_and_none() -> None:
 
 
 def test_client_certificate_file_relative_to_the_kubeconfig(tmp_path: Path) -> None:
-    cert, _key = client_certificate("kubernetes-super-admin", ["system:masters"])
+    cert, key = client_certificate("kubernetes-super-admin", ["system:masters"])
     (tmp_path / "pki").mkdir()
     (tmp_path / "pki" / "admin.crt").write_bytes(cert)
+    (tmp_path / "pki" / "admin.key").write_bytes(key)  # only its existence is checked
     user = {"client-certificate": "pki/admin.crt", "client-key": "pki/admin.key"}
     credential = classify_user(user, tmp_path)
     assert credential.certificate is not None
@@ -323,14 +329,18 @@ def test_client_certificate_file_relative_to_the_kubeconfig(tmp_path: Path) -> N
 
 def test_unparseable_client_certificate_is_still_a_certificate(tmp_path: Path) -> None:
     for user in (
-        {"client-certificate-data": b64(b"not a certificate")},
-        {"client-certificate-data": "%%% not base64"},
-        {"client-certificate": str(tmp_path / "missing.crt")},
+        {"client-certificate-data": b64(b"not a certificate"), "client-key-data": b64(b"k")},
+        {"client-certificate-data": "%%% not base64", "client-key-data": b64(b"k")},
     ):
         credential = classify_user(user, tmp_path)
         assert credential.kind == "client-certificate"
         assert credential.detail == "client certificate (unparseable)"
         assert credential.certificate is None
+    # A certificate file that is not there: kubectl refuses the entry (validation.go).
+    missing = {"client-certificate": str(tmp_path / "missing.crt"), "client-key-data": "k"}
+    credential = classify_user(missing, tmp_path)
+    assert credential.kind == "invalid"
+    assert "missing.crt cannot be opened" in credential.refused
 
 
 @pytest.mark.parametrize(
@@ -339,7 +349,7 @@ def test_unparseable_client_certificate_is_still_a_certificate(tmp_path: Path) -
         ({"token": "abc"}, "token"),
         ({"tokenFile": "/var/run/token"}, "token-file"),
         ({"username": "admin", "password": "secret"}, "basic-auth"),
-        ({"password": "secret"}, "basic-auth"),
+        ({"password": "secret"}, "none"),  # HasBasicAuth needs a username
         ({}, "none"),
         ({"exec": None, "token": ""}, "none"),
     ],

@@ -4,11 +4,15 @@ what the snapshot's trimmers keep (and, for secrets, never keep)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from kubepci.access import trim
+from kubepci.access.api import METADATA_ONLY, ApiUnavailable
+from kubepci.access.snapshot import RESOURCES, SharedStore, Snapshot, selected_pages
 from kubepci.analysis import certificates, tokens
+from kubepci.verdict import EvidenceUnavailable
 from tests.builders import (
     KUBELET_SIGNER,
     csr,
@@ -21,6 +25,8 @@ from tests.builders import (
     static_pod,
     token_volume,
 )
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "tokens"
 
 
 def automount_of(pod_obj: dict, *accounts: dict):
@@ -273,3 +279,208 @@ def test_service_account_trim_keeps_secret_names_only() -> None:
         "automountServiceAccountToken": False,
         "secrets": [{"name": "ci-token"}],
     }
+
+
+# ----------------------------------------------------------------------------- tokens by type
+
+
+class TestTokenTypeSecrets:
+    def test_only_the_token_type_is_a_legacy_token(self) -> None:
+        typed = trim.token_secret_metadata(serialize(secret_model("ci-token", "tools", sa="ci")))
+        assert typed["type"] == tokens.SERVICE_ACCOUNT_TOKEN_TYPE
+        assert tokens.service_account_token_secrets([typed]) == [typed]
+        # An entry without the type (from the all-Secrets metadata list) is never one.
+        assert tokens.service_account_token_secrets([secret_meta("x", sa="ci")]) == []
+
+    def test_an_opaque_copy_with_the_annotation_is_set_aside(self) -> None:
+        copy = secret_meta(
+            "ci-token-copy", "tools", annotations={tokens.LEGACY_TOKEN_ANNOTATION: "ci"}
+        )
+        original = secret_meta("ci-token", "tools", sa="ci")
+        typed = [trim.token_secret_metadata(serialize(secret_model("ci-token", "tools", sa="ci")))]
+        # Privilege paths still see both: reading either yields the token.
+        assert [s["metadata"]["name"] for s in tokens.legacy_token_secrets([copy, original])] == [
+            "ci-token-copy",
+            "ci-token",
+        ]
+        copies = tokens.annotated_copies([copy, original], typed)
+        assert [s["metadata"]["name"] for s in copies] == ["ci-token-copy"]
+
+    def test_recorded_copy_is_not_a_legacy_token(self) -> None:
+        document = json.loads((DATA / "compliant.json").read_text())
+        secrets = [trim.secret_metadata(s) for s in document["secrets_metadata"]]
+        typed = [trim.token_secret_metadata(s) for s in document["token_secrets_metadata"]]
+        assert tokens.service_account_token_secrets(typed) == []
+        copies = tokens.annotated_copies(secrets, typed)
+        assert [(s["metadata"]["namespace"], s["metadata"]["name"]) for s in copies] == [
+            ("pci-tokens", "ci-bot-token-copy")
+        ]
+
+
+def test_should_automount_ignores_hand_projected_volumes() -> None:
+    subject = pod("web", "shop", automount=False, projected_token_seconds=600)
+    decision = tokens.should_automount(subject, {})
+    assert (decision.mounted, decision.explicit) == (False, True)
+    # effective_automount (privilege paths) still counts the projected token as mounted.
+    assert automount_of(subject).mounted
+
+
+RAW_CONTAINER: dict = {
+    "name": "app",
+    "image": "x",
+    "env": [
+        {"name": "PLAIN", "value": "hunter2-plain-value"},
+        {"name": "FIELD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        {"name": "T", "valueFrom": {"secretKeyRef": {"name": "s", "key": "token"}}},
+    ],
+    "envFrom": [{"configMapRef": {"name": "c"}}, {"prefix": "P_", "secretRef": {"name": "s"}}],
+    "volumeMounts": [{"name": "v", "mountPath": "/v", "readOnly": True, "subPath": "a"}],
+}
+
+
+class TestSecretReferenceTrim:
+    def test_keeps_secret_names_and_keys_never_values(self) -> None:
+        raw = serialize(pod_model("x", "shop"))
+        raw["spec"]["containers"] = [RAW_CONTAINER]
+        raw["spec"]["initContainers"] = [{**RAW_CONTAINER, "name": "init"}]
+        raw["spec"]["ephemeralContainers"] = [{**RAW_CONTAINER, "name": "debug"}]
+        kept = trim.pod(raw)
+        assert "hunter2-plain-value" not in json.dumps(kept)
+        for field, name in (
+            ("containers", "app"),
+            ("initContainers", "init"),
+            ("ephemeralContainers", "debug"),
+        ):
+            assert kept["spec"][field] == [
+                {
+                    "name": name,
+                    "image": "x",
+                    "env": [{"name": "T", "secretKeyRef": {"name": "s", "key": "token"}}],
+                    "envFrom": [{"prefix": "P_", "secretRef": {"name": "s"}}],
+                    "volumeMounts": [{"name": "v", "mountPath": "/v"}],
+                }
+            ]
+
+    def test_secret_volumes_keep_item_keys_not_paths(self) -> None:
+        raw = serialize(pod_model("x", "shop"))
+        raw["spec"]["volumes"] = [
+            {
+                "name": "ca",
+                "secret": {
+                    "secretName": "s",
+                    "items": [{"key": "ca.crt", "path": "ca.pem", "mode": 256}],
+                    "optional": True,
+                },
+            },
+            {
+                "name": "mixed",
+                "projected": {
+                    "sources": [
+                        {"secret": {"name": "s"}},
+                        {"configMap": {"name": "c", "items": [{"key": "k", "path": "p"}]}},
+                        {"downwardAPI": {"items": [{"path": "n"}]}},
+                        {"clusterTrustBundle": {"path": "b"}},
+                    ]
+                },
+            },
+            {"name": "cm-only", "projected": {"sources": [{"configMap": {"name": "c"}}]}},
+        ]
+        assert trim.pod(raw)["spec"]["volumes"] == [
+            {
+                "name": "ca",
+                "secret": {"secretName": "s", "items": [{"key": "ca.crt"}], "optional": True},
+            },
+            {
+                "name": "mixed",
+                "projected": {
+                    "sources": [
+                        {"secret": {"name": "s"}},
+                        {"configMap": {"name": "c"}},
+                        {"downwardAPI": {}},
+                    ]
+                },
+            },
+        ]
+
+
+# ----------------------------------------------------------------------------- the typed listing
+
+
+class SelectingReader:
+    """Answers ApiReader.request like the API server pages a field-selected list."""
+
+    def __init__(self, pages: list[list[dict]], fail: ApiUnavailable | None = None) -> None:
+        self.pages, self.fail, self.queries = pages, fail, []
+
+    def request(self, method: str, path: str, query: list, accept: str = "") -> tuple[int, bytes]:
+        self.queries.append((method, path, list(query), accept))
+        if self.fail is not None:
+            raise self.fail
+        index = int(dict(query).get("continue") or 0)
+        more = {"continue": str(index + 1)} if index + 1 < len(self.pages) else {}
+        page = {"kind": "PartialObjectMetadataList", "metadata": more, "items": self.pages[index]}
+        return 200, json.dumps(page).encode()
+
+
+def _typed(name: str) -> dict:
+    return {
+        "metadata": {
+            "name": name,
+            "namespace": "tools",
+            "annotations": {
+                tokens.LEGACY_TOKEN_ANNOTATION: "ci",
+                "kubectl.kubernetes.io/last-applied-configuration": "{}",
+            },
+        }
+    }
+
+
+class TestTokenSecretListing:
+    def test_listed_by_type_as_metadata_and_paginated(self, tmp_path: Path) -> None:
+        reader = SelectingReader([[_typed("a")], [_typed("b")]])
+        snapshot = Snapshot(lambda: reader, SharedStore(tmp_path))  # type: ignore[arg-type,return-value]
+        listed = snapshot.token_secrets
+        assert [s["metadata"]["name"] for s in listed] == ["a", "b"]
+        assert all(s["type"] == tokens.SERVICE_ACCOUNT_TOKEN_TYPE for s in listed)
+        assert "last-applied" not in json.dumps(listed)
+        method, path, query, accept = reader.queries[1]
+        assert (method, path, accept) == ("GET", "/api/v1/secrets", METADATA_ONLY)
+        assert query == [
+            ("fieldSelector", "type=kubernetes.io/service-account-token"),
+            ("limit", 500),
+            ("continue", "1"),
+        ]
+        assert "token-secrets" not in RESOURCES  # listed on first use, not prefetched
+
+    def test_expired_continue_token_restarts_once(self) -> None:
+        calls = []
+
+        class Expiring(SelectingReader):
+            def request(self, method, path, query, accept=""):  # type: ignore[no-untyped-def]
+                calls.append(dict(query).get("continue"))
+                if len(calls) == 2:
+                    raise ApiUnavailable("410 gone", 410)
+                return super().request(method, path, query, accept)
+
+        restarts = []
+        pages = list(
+            selected_pages(
+                Expiring([[_typed("a")], [_typed("b")]]),  # type: ignore[arg-type]
+                "/api/v1/secrets",
+                [("fieldSelector", "type=x")],
+                METADATA_ONLY,
+                lambda: restarts.append(1),
+            )
+        )
+        assert calls == [None, "1", None, "1"]
+        assert restarts == [1] and len(pages) == 3
+
+    def test_a_failed_list_names_secrets_and_the_selector(self, tmp_path: Path) -> None:
+        reader = SelectingReader([], fail=ApiUnavailable("403 forbidden: no", 403))
+        snapshot = Snapshot(lambda: reader, SharedStore(tmp_path))  # type: ignore[arg-type,return-value]
+        with pytest.raises(EvidenceUnavailable) as caught:
+            _ = snapshot.token_secrets
+        assert str(caught.value) == (
+            "cannot list secrets: 403 forbidden: no "
+            "(fieldSelector type=kubernetes.io/service-account-token)"
+        )

@@ -1,0 +1,203 @@
+"""How long the API server makes a pod's projected ServiceAccount token live.
+
+A projected ``serviceAccountToken`` source asks for ``expirationSeconds`` (the API
+defaults an unset one to 3600, pkg/apis/core/v1/defaults.go); the kubelet requests it,
+bound to the pod, with the source's audience or none (pkg/volume/projected/projected.go).
+The server then decides the lifetime (pkg/registry/core/serviceaccount/storage/token.go,
+``TokenREST.Create``):
+
+1. a request longer than ``--service-account-max-token-expiration`` (0, the default: no
+   maximum) is shortened to it;
+2. then, with ``--service-account-extend-token-expiration`` (default true), a pod-bound
+   request of exactly 3607 s (``WarnOnlyBoundTokenExpirationSeconds``, what the admission
+   plugin asks for) whose audiences are all the API server's (``--api-audiences``, else
+   the ``--service-account-issuer`` values; an unset audience means those) gets a token
+   valid for one year (``ExpirationExtensionSeconds``, pkg/serviceaccount/claims.go).
+
+The cap applies first, so under a cap below 3607 s nothing is extended. With an external
+signer (``--service-account-signing-endpoint``) the signer's own maximum caps both too
+(pkg/controlplane/apiserver/options/options.go); it is not visible, so it is not assumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kubepci.analysis.flags import ComponentFlags, component_of, parse_duration
+
+Obj = dict[str, Any]
+
+WARN_ONLY_SECONDS = 3607  # pkg/serviceaccount/claims.go WarnOnlyBoundTokenExpirationSeconds
+EXTENDED_SECONDS = 24 * 365 * 60 * 60  # pkg/serviceaccount/claims.go ExpirationExtensionSeconds
+DEFAULT_REQUEST_SECONDS = 3600  # SetDefaults_ServiceAccountTokenProjection
+MAX_FLAG = "service-account-max-token-expiration"
+EXTEND_FLAG = "service-account-extend-token-expiration"
+
+
+@dataclass(frozen=True)
+class ProjectedToken:
+    """One projected serviceAccountToken source, as the pod spec asks for it."""
+
+    volume: str
+    requested: int
+    audience: str = ""
+
+
+@dataclass(frozen=True)
+class TokenIssuance:
+    """How one kube-apiserver issues pod-bound tokens."""
+
+    source: str  # which server, or why Kubernetes' defaults are assumed
+    max_seconds: int  # 0: no maximum
+    extend: bool
+    api_audiences: frozenset[str] | None  # None: unknown, every audience counts as the API's
+    settings: tuple[str, ...] = ()  # the flags as read, for the evidence
+
+    @classmethod
+    def kubernetes_defaults(cls, why: str) -> TokenIssuance:
+        """No maximum and the one-year extension on: the server's own defaults, and the
+        longest lifetimes any configuration gives."""
+        return cls(
+            f"Kubernetes defaults assumed ({why})",
+            0,
+            True,
+            None,
+            (f"--{MAX_FLAG} default 0 (no maximum)", f"--{EXTEND_FLAG} default true"),
+        )
+
+    @classmethod
+    def from_flags(cls, flags: ComponentFlags, argv: Sequence[str] = ()) -> TokenIssuance:
+        """From one kube-apiserver's flags; ``argv`` (its command and args) supplies the
+        repeatable --service-account-issuer and --api-audiences in full."""
+        settings = [flags.source(MAX_FLAG), flags.source(EXTEND_FLAG)]
+        raw = flags.get(MAX_FLAG)
+        seconds = parse_duration(raw) if raw else 0.0
+        if seconds is None:
+            # The server would not start with it; judge as if there were no maximum.
+            settings.append(f"--{MAX_FLAG}={raw} cannot be read as a duration: no maximum assumed")
+            seconds = 0.0
+        elif seconds and not 3600 <= seconds <= 1 << 32:
+            # options.go refuses a maximum outside [1h, 2^32 s]: these flags are not the
+            # running server's, and a cap it never applied must not shorten anything.
+            settings.append(f"--{MAX_FLAG}={raw} is outside 1h..2^32s: no maximum assumed")
+            seconds = 0.0
+        # --api-audiences (a comma list, repeatable), else every --service-account-issuer
+        # (pkg/kubeapiserver/options/authentication.go).
+        if argv:
+            audiences = _repeated(argv, "api-audiences", split=True) or _repeated(
+                argv, "service-account-issuer", split=False
+            )
+        else:
+            explicit = flags.explicit.get("api-audiences", "")
+            audiences = [a for a in explicit.split(",") if a] or [
+                a for a in [flags.explicit.get("service-account-issuer", "")] if a
+            ]
+        if audiences:
+            settings.append(f"API audiences {', '.join(audiences)}")
+        if flags.get("service-account-signing-endpoint"):
+            settings.append(
+                "--service-account-signing-endpoint is set: the external signer's own "
+                "maximum also caps tokens, and is not visible"
+            )
+        return cls(
+            f"kube-apiserver {flags.pod}",
+            int(seconds),
+            flags.is_true(EXTEND_FLAG),
+            frozenset(audiences) if audiences else None,
+            tuple(settings),
+        )
+
+    def to_json(self) -> Obj:
+        return {
+            "server": self.source,
+            "max_seconds": self.max_seconds,
+            "extend": self.extend,
+            "settings": list(self.settings),
+        }
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    requested: int
+    effective: int
+    why: str
+    server: str
+
+    def text(self) -> str:
+        if self.effective == self.requested:
+            return f"asks for {self.requested}s and gets it ({self.server})"
+        return f"asks for {self.requested}s; {self.why} ({self.server})"
+
+
+def _repeated(argv: Sequence[str], name: str, split: bool) -> list[str]:
+    """Every value of a repeatable flag, in order (``--name=v`` or ``--name v``)."""
+    values: list[str] = []
+    for i, token in enumerate(argv):
+        if token.lstrip("-") == name and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif token.startswith("-") and token.lstrip("-").startswith(f"{name}="):
+            value = token.split("=", 1)[1]
+        else:
+            continue
+        values.extend([v for v in value.split(",") if v] if split else [value])
+    return values
+
+
+def apiserver_argv(pods: Iterable[Obj], pod_ref: str) -> list[str]:
+    """The kube-apiserver container's command and args in the named (mirror) pod."""
+    for pod in pods:
+        meta = pod.get("metadata") or {}
+        if f"{meta.get('namespace')}/{meta.get('name')}" != pod_ref:
+            continue
+        for container in (pod.get("spec") or {}).get("containers") or []:
+            if component_of(container) == "kube-apiserver":
+                return [*(container.get("command") or []), *(container.get("args") or [])]
+    return []
+
+
+def projected_tokens(pod: Obj) -> list[ProjectedToken]:
+    """Every projected serviceAccountToken source of the pod, the injected one included."""
+    out: list[ProjectedToken] = []
+    for volume in (pod.get("spec") or {}).get("volumes") or []:
+        for source in (volume.get("projected") or {}).get("sources") or []:
+            token = source.get("serviceAccountToken")
+            if token is not None:
+                out.append(
+                    ProjectedToken(
+                        str(volume.get("name", "")),
+                        int(token.get("expirationSeconds") or DEFAULT_REQUEST_SECONDS),
+                        str(token.get("audience") or ""),
+                    )
+                )
+    return out
+
+
+def effective_lifetime(token: ProjectedToken, issuance: TokenIssuance) -> Lifetime:
+    """TokenREST.Create's arithmetic for a pod-bound request (token.go)."""
+    seconds, why = token.requested, "as requested"
+    if issuance.max_seconds > 0 and seconds > issuance.max_seconds:
+        seconds = issuance.max_seconds
+        why = f"--{MAX_FLAG} shortens it to {seconds}s"
+    kube_audience = (
+        not token.audience
+        or issuance.api_audiences is None
+        or token.audience in issuance.api_audiences
+    )
+    if issuance.extend and seconds == WARN_ONLY_SECONDS and kube_audience:
+        return Lifetime(
+            token.requested,
+            EXTENDED_SECONDS,
+            f"--{EXTEND_FLAG} makes a {WARN_ONLY_SECONDS}s request for the API server's "
+            f"audience valid for one year ({EXTENDED_SECONDS}s)",
+            issuance.source,
+        )
+    return Lifetime(token.requested, seconds, why, issuance.source)
+
+
+def longest_lifetime(token: ProjectedToken, issuances: Sequence[TokenIssuance]) -> Lifetime:
+    """The kubelet may reach any API server: the longest lifetime any of them gives."""
+    if not issuances:
+        raise ValueError("no token issuance to judge against")
+    return max((effective_lifetime(token, i) for i in issuances), key=lambda life: life.effective)
