@@ -25,7 +25,7 @@ from bench.estate import Estate, parse_sizes
 from bench.kube import api_client, send
 from bench.suite import Auditor
 from harness import cluster_state
-from kubepci.access.snapshot import RESOURCES
+from kubepci.access.snapshot import RESOURCES, SELECTED
 
 HERE = Path(__file__).resolve().parent
 WORK = Path("/tmp/kubepci-bench")
@@ -54,7 +54,13 @@ def auditor(kubeconfig: str) -> Auditor:
 
 
 def measure_floor(who: Auditor) -> tuple[floor.Floor, Counter[str]]:
-    resources = {name: (path, accept) for name, (path, accept) in RESOURCES.items()}
+    # Every list the suite makes: one per resource, plus the field-selected ones.
+    resources: floor.Resources = {
+        name: (path, accept, ()) for name, (path, accept) in RESOURCES.items()
+    }
+    resources.update(
+        {name: (path, accept, selector) for name, (path, selector, accept, _) in SELECTED.items()}
+    )
     start_mark = auditlog.mark()
     time.sleep(0.05)
     started = auditlog.utcnow()

@@ -31,15 +31,19 @@ class Floor:
         return sum(self.pages.values())
 
 
-def list_everything(kubeconfig: str, resources: dict[str, tuple[str, str]]) -> dict:
+# name → (path, accept, selector query): the suite's plain and field-selected lists.
+Resources = dict[str, tuple[str, str, tuple[tuple[str, str], ...]]]
+
+
+def list_everything(kubeconfig: str, resources: Resources) -> dict:
     api = api_client(kubeconfig, pool=2)
     pages: dict[str, int] = {}
     items: dict[str, int] = {}
     started = time.monotonic()
-    for name, (path, accept) in resources.items():
+    for name, (path, accept, selector) in resources.items():
         token, pages[name], items[name] = "", 0, 0
         while True:
-            query: list[tuple[str, object]] = [("limit", PAGE)]
+            query: list[tuple[str, object]] = [*selector, ("limit", PAGE)]
             if token:
                 query.append(("continue", token))
             page = json.loads(send(api, "GET", path, query=query, accept=accept)[1])
@@ -51,7 +55,7 @@ def list_everything(kubeconfig: str, resources: dict[str, tuple[str, str]]) -> d
     return {"listing": time.monotonic() - started, "pages": pages, "items": items}
 
 
-def measure(kubeconfig: str, resources: dict[str, tuple[str, str]]) -> Floor:
+def measure(kubeconfig: str, resources: Resources) -> Floor:
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "bench.floor", kubeconfig],
@@ -69,7 +73,10 @@ def measure(kubeconfig: str, resources: dict[str, tuple[str, str]]) -> Floor:
 
 
 def main() -> int:
-    resources = {k: (v[0], v[1]) for k, v in json.load(sys.stdin).items()}
+    resources = {
+        k: (v[0], v[1], tuple((a, b) for a, b in (v[2] if len(v) > 2 else ())))
+        for k, v in json.load(sys.stdin).items()
+    }
     print(json.dumps(list_everything(sys.argv[1], resources)))
     return 0
 

@@ -97,7 +97,9 @@ def test_persistent_5xx_errors_the_checks_that_need_it(
     proxy.state.faults.append(Fault("/api/v1/secrets", status=503))
     run = run_suite(str(_through(proxy, auditor, tmp_path)), tmp_path / "out")
     _assert_errors(run, SNAPSHOT_CHECKS_ON_SECRETS, "cannot list secrets: 503")
-    assert proxy.state.seen["GET /api/v1/secrets"] == 4  # bounded retries
+    # Bounded retries: 4 attempts for each of the two Secret lists (all Secrets' metadata,
+    # and the field-selected ServiceAccount-token Secrets).
+    assert proxy.state.seen["GET /api/v1/secrets"] == 8
 
 
 def test_slow_answers_time_out(
