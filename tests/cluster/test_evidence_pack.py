@@ -97,7 +97,7 @@ def test_every_check_has_a_result_with_its_pci_mapping(parallel: SuiteRun) -> No
         assert result["dss"] == cat.dss_of(result["check_id"])
         assert result["verdict"] in ("passed", "failed", "error", "manual", "not_applicable")
         for finding in result["findings"]:
-            assert set(finding) == {"kind", "namespace", "name", "detail"}
+            assert set(finding) == {"kind", "namespace", "name", "detail", "class"}
 
 
 def test_manifest_hashes_match_the_files(parallel: SuiteRun) -> None:
