@@ -47,6 +47,26 @@ class ServiceProxyProber:
     def host(self) -> str:
         return str(self.api.configuration.host).rstrip("/")
 
+    def _send(self, full_url: str, headers: Any) -> Any:
+        def once() -> Any:
+            return self.api.rest_client.pool_manager.request(
+                "GET",
+                full_url,
+                headers=headers,
+                timeout=urllib3.Timeout(connect=self.connect_timeout, read=self.timeout),
+                preload_content=False,
+                redirect=False,
+                retries=False,
+            )
+
+        try:
+            return once()
+        except urllib3.exceptions.ProtocolError:
+            # The API server closed a pooled keep-alive connection before our request got
+            # an answer (RemoteDisconnected): the request never reached a backend, so it
+            # is sent again, once. A timeout is an answer about the backend and is not.
+            return once()
+
     def get(self, path: str) -> ProbeResult:
         url = self.host + path
         try:
@@ -59,15 +79,7 @@ class ServiceProxyProber:
             # The configured pool (the cluster's CA, the client certificate if any), asked
             # directly: the client's own request() would follow a redirect off the API
             # server, and a 3xx is an answer to record here, not to chase.
-            raw: Any = self.api.rest_client.pool_manager.request(
-                "GET",
-                full_url,
-                headers=headers,
-                timeout=urllib3.Timeout(connect=self.connect_timeout, read=self.timeout),
-                preload_content=False,
-                redirect=False,
-                retries=False,
-            )
+            raw: Any = self._send(full_url, headers)
         except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
             return ProbeResult("GET", url, error=_short(exc), credentials=CREDENTIALS_NOTE)
         complete = False

@@ -22,6 +22,7 @@ from kubepci.access.service_proxy import ServiceProxyProber
 from kubepci.analysis import service_answers
 
 SEEN: list[tuple[str, str]] = []
+DROPPED: list[str] = []
 
 
 class FakeApiServer(BaseHTTPRequestHandler):
@@ -40,6 +41,12 @@ class FakeApiServer(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         SEEN.append((self.path, self.headers.get("Authorization", "")))
+        if self.path.endswith("/drop-once") and DROPPED.count(self.path) == 0:
+            # As a server closing a kept-alive connection: no answer at all.
+            DROPPED.append(self.path)
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
         if self.path.endswith("/redirect"):
             self._send(302, b"", Location="https://sso.example.invalid/oauth2/authorize")
         elif self.path.endswith("/hang"):
@@ -135,3 +142,14 @@ def test_unreachable_api_server_is_an_error_answer() -> None:
     configuration.host = "http://127.0.0.1:9"  # discard port: nothing listens
     result = ServiceProxyProber(k8s.ApiClient(configuration), timeout=0.5).get(PREFIX + "/")
     assert result.status is None and result.error
+
+
+def test_connection_closed_without_an_answer_is_sent_again_once(
+    prober: ServiceProxyProber,
+) -> None:
+    """Regression: a pooled connection the API server had closed failed the probe of a
+    healthy backend ("RemoteDisconnected"), and the services check errored on it."""
+    SEEN.clear()
+    result = prober.get(PREFIX + "/drop-once")
+    assert result.status == 401, result.error
+    assert [p for p, _ in SEEN] == [PREFIX + "/drop-once"] * 2
