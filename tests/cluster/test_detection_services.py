@@ -42,7 +42,6 @@ DEMANDING = {
     "compliant": (
         "Service monitoring/login-portal:80",
         "Service monitoring/sso-gateway:4180",
-        "Service monitoring/events-store-mtls:2379",
         "Service payments/payments-api:80",
     ),
 }
@@ -151,19 +150,12 @@ def test_compliant_services_demand_credentials(
     require_profile(local_cluster, "compliant")
     result = results[SERVICES]
     assert result["verdict"] == "passed", result["reason"]
-    mtls_ref = "Service monitoring/events-store-mtls:2379"
+    # The mutual-TLS backend (an etcd demanding client certificates) is judged offline
+    # from its recorded answers (tests/unit/test_service_answers.py): live, etcd's TLS
+    # handshake through the proxy under load sometimes reset before answering, which made
+    # this profile's verdict depend on timing.
     for ref in DEMANDING["compliant"]:
-        line = _verdict_line(result, ref)
-        # etcd sometimes resets the plain-HTTP connection before the proxy's write, and
-        # then no TLS retry is made (seen once under load): the port is then "cannot
-        # serve HTTP content", which never passes content over; usually it is judged on
-        # its client-certificate demand.
-        if ref == mtls_ref and "connection reset by peer" in line:
-            assert "cannot serve HTTP content" in line, line
-            continue
-        assert "demands credentials" in line, line
-        if ref == mtls_ref:
-            assert "https / →" in line and "client certificate" in line
+        assert "demands credentials" in _verdict_line(result, ref)
     assert not [line for line in _evidence(result, "Limitations") if "not judged" in line]
 
 

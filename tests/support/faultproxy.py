@@ -135,6 +135,9 @@ def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
                 data=body,
                 verify=state.upstream_ca,
                 timeout=60,
+                # A redirect is the API server's answer to relay (the service proxy passes
+                # a backend's 302 on); following it would leave this machine.
+                allow_redirects=False,
             )
             with state.lock:
                 state.forwarded += 1
@@ -142,6 +145,9 @@ def _handler(state: ProxyState) -> type[BaseHTTPRequestHandler]:
             self.send_header(
                 "Content-Type", upstream.headers.get("Content-Type", "application/json")
             )
+            for name in ("Location", "WWW-Authenticate"):
+                if name in upstream.headers:
+                    self.send_header(name, upstream.headers[name])
             self.send_header("Content-Length", str(len(upstream.content)))
             self.end_headers()
             self.wfile.write(upstream.content)
