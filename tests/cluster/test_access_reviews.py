@@ -126,7 +126,10 @@ def test_auditor_role_alone_may_ask(
 ) -> None:
     pairs = UNBOUND_PROBE + KNOWN_ALLOWED
     as_auditor = auditor_session.access_reviews(pairs)
-    assert as_auditor == admin_session.access_reviews(pairs)
+    as_admin = admin_session.access_reviews(pairs)
+    # The decision, not the reason: an allowed review names the first binding the
+    # authorizer happened to visit, and the order of its cache is not stable.
+    assert [(a.allowed, a.denied) for a in as_auditor] == [(a.allowed, a.denied) for a in as_admin]
     assert auditor_session.reader().requests == {
         "POST /apis/authorization.k8s.io/v1/subjectaccessreviews": len(pairs)
     }
