@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -220,16 +220,18 @@ class ApiReader:
         accept: str = "application/json",
         page_size: int = 500,
         on_restart: Callable[[], None] | None = None,
+        selector: Sequence[tuple[str, str]] = (),
     ) -> Iterator[dict[str, Any]]:
         """Yield each page of a paginated list; restart once if the continue token expires.
 
         A restart lists from the first page again, so ``on_restart`` is called first: the
         caller drops what it kept of the abandoned pass, or it would hold objects twice.
+        ``selector`` narrows the list (a ``fieldSelector``), on every page alike.
         """
         token = ""
         restarted = False
         while True:
-            query: list[tuple[str, Any]] = [("limit", page_size)]
+            query: list[tuple[str, Any]] = [*selector, ("limit", page_size)]
             if token:
                 query.append(("continue", token))
             try:

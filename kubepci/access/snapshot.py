@@ -149,36 +149,6 @@ class SharedStore:
         return jsonio.loads(self._path(name).read_bytes())
 
 
-def selected_pages(
-    reader: ApiReader,
-    path: str,
-    selector: list[tuple[str, str]],
-    accept: str,
-    on_restart: Callable[[], None],
-    page_size: int = 500,
-) -> Iterator[Obj]:
-    """Each page of a list narrowed by ``selector``, as ApiReader.list_pages pages a whole
-    list: one restart from the first page if the continue token expires (410)."""
-    token, restarted = "", False
-    while True:
-        query: list[tuple[str, Any]] = [*selector, ("limit", page_size)]
-        if token:
-            query.append(("continue", token))
-        try:
-            _, data = reader.request("GET", path, query, accept=accept)
-        except ApiUnavailable as exc:
-            if exc.status == 410 and not restarted:
-                token, restarted = "", True
-                on_restart()
-                continue
-            raise
-        page = jsonio.loads(data)
-        yield page
-        token = (page.get("metadata") or {}).get("continue") or ""
-        if not token:
-            return
-
-
 class Snapshot:
     """Lazily listed, shared, read-only view of one cluster."""
 
@@ -197,7 +167,7 @@ class Snapshot:
             yield from reader.list_pages(path, accept=accept, on_restart=on_restart)
             return
         path, selector, accept, _ = SELECTED[resource]
-        yield from selected_pages(reader, path, list(selector), accept, on_restart)
+        yield from reader.list_pages(path, accept=accept, on_restart=on_restart, selector=selector)
 
     def _list(self, resource: str) -> Obj:
         trim = TRIMMERS[resource]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from kubepci.access import trim
-from kubepci.access.api import METADATA_ONLY, ApiUnavailable
-from kubepci.access.snapshot import RESOURCES, SharedStore, Snapshot, selected_pages
+from kubepci.access.api import METADATA_ONLY, ApiReader, ApiUnavailable
+from kubepci.access.snapshot import RESOURCES, SharedStore, Snapshot
 from kubepci.analysis import certificates, tokens
 from kubepci.verdict import EvidenceUnavailable
 from tests.builders import (
@@ -409,6 +409,9 @@ class TestSecretReferenceTrim:
 class SelectingReader:
     """Answers ApiReader.request like the API server pages a field-selected list."""
 
+    # The real paging, over this fake's request().
+    list_pages = ApiReader.list_pages
+
     def __init__(self, pages: list[list[dict]], fail: ApiUnavailable | None = None) -> None:
         self.pages, self.fail, self.queries = pages, fail, []
 
@@ -464,12 +467,11 @@ class TestTokenSecretListing:
 
         restarts = []
         pages = list(
-            selected_pages(
-                Expiring([[_typed("a")], [_typed("b")]]),  # type: ignore[arg-type]
+            Expiring([[_typed("a")], [_typed("b")]]).list_pages(
                 "/api/v1/secrets",
-                [("fieldSelector", "type=x")],
-                METADATA_ONLY,
-                lambda: restarts.append(1),
+                accept=METADATA_ONLY,
+                on_restart=lambda: restarts.append(1),
+                selector=[("fieldSelector", "type=x")],
             )
         )
         assert calls == [None, "1", None, "1"]
