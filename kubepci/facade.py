@@ -10,17 +10,14 @@ reports as an error: a check has no path to "passed" without judging evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
-import yaml
 
-from kubepci.access.auditlog import AuditLogRead, read_csr_writes
+from kubepci.access.auditlog import AuditLogRead
 from kubepci.access.cluster import ClusterSession
-from kubepci.access.component_files import with_config_files
-from kubepci.access.kubeconfig import IN_CLUSTER, Credential
-from kubepci.access.probes import ProbeResult
+from kubepci.access.kubeconfig import IN_CLUSTER, Credential, Target
+from kubepci.access.snapshot import Snapshot
 from kubepci.analysis.access_review import (
     UNBOUND_PROBE,
     AccessAnswer,
@@ -31,10 +28,14 @@ from kubepci.analysis.access_review import (
     probe_disagreements,
 )
 from kubepci.analysis.authorizer import Identity, Request
+from kubepci.analysis.endpoints import NodeAddress, ReadOnlyTarget, ServicePort
 from kubepci.analysis.flags import ComponentFlags
 from kubepci.analysis.privilege_paths import Holding
 from kubepci.analysis.privilege_report import PrivilegeReport
+from kubepci.analysis.rbac import RbacGraph
 from kubepci.catalogue import Check
+from kubepci.records.node_files import KeyFile
+from kubepci.records.probes import PathProbe, ProbeResult
 from kubepci.verdict import (
     CheckResult,
     Evidence,
@@ -77,16 +78,50 @@ class Cluster:
 
     # ------------------------------------------------------------------ evidence
     @property
-    def target(self):
+    def target(self) -> Target:
         return self.session.target
 
     @property
-    def snapshot(self):
+    def snapshot(self) -> Snapshot:
         return self.session.snapshot
 
     @property
-    def rbac(self):
+    def rbac(self) -> RbacGraph:
         return self.session.rbac
+
+    @property
+    def node_addresses(self) -> list[NodeAddress]:
+        return self.session.node_addresses
+
+    # Live probes: made once per cluster and run, recorded, replayed from the record.
+    def api_server_probes(self) -> list[ProbeResult]:
+        return self.session.api_server_probes()
+
+    def component_probes(self, component: str, flags: ComponentFlags) -> list[ProbeResult]:
+        return self.session.component_probes(component, flags)
+
+    def kubelet_probes(self) -> list[ProbeResult]:
+        return self.session.kubelet_probes()
+
+    def read_only_port_probes(self, targets: list[ReadOnlyTarget]) -> list[ProbeResult]:
+        return self.session.read_only_port_probes(targets)
+
+    def etcd_probes(self, urls: list[str]) -> list[ProbeResult]:
+        return self.session.etcd_probes(urls)
+
+    def service_probes(self, ports: list[ServicePort]) -> list[list[PathProbe]]:
+        return self.session.service_probes(ports)
+
+    def kubelet_configz(self) -> dict[str, dict[str, Any]]:
+        """Each node's effective kubelet configuration (through the node proxy)."""
+        return self.session.kubelet_configz()
+
+    # Node files under --node-root: owner and mode only, never contents.
+    def signing_keys(self) -> list[KeyFile]:
+        return self.session.signing_keys()
+
+    def private_keys(self) -> list[KeyFile]:
+        return self.session.private_keys()
 
     @property
     def privileges(self) -> PrivilegeReport:
@@ -125,7 +160,7 @@ class Cluster:
             for instance in found:
                 if instance.notes:
                     self.evidence(f"Limits of what was read from {instance.pod}", instance.notes)
-            return with_config_files(found, self.settings.node_root)
+            return self.session.config_files(component, found)
         distribution = self.distribution
         if distribution.managed:
             raise NotApplicable(
@@ -162,7 +197,7 @@ class Cluster:
         if why_not:
             self.evidence("API server audit log not read", why_not)
             return None
-        read = read_csr_writes(self.settings.node_root, next(p for p in paths if p))
+        read = self.session.csr_audit_log(next(p for p in paths if p))
         self.evidence("API server audit log read (CSR writes only)", read.to_json(), "objects")
         if not read.files:
             self.evidence("API server audit log not read", read.coverage())
@@ -201,23 +236,17 @@ class Cluster:
                 "run with --node-root there to read it",
             )
             return None
-        file = Path(root) / path.lstrip("/")
-        try:
-            document = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
+        read = self.session.node_yaml(path)
+        if "document" not in read:
             self.evidence(
                 f"AuthorizationConfiguration of {flags.pod} not read",
-                f"--authorization-config={path}: cannot read {file}: {reason}",
+                f"--authorization-config={path}: {read['reason']}",
             )
             return None
-        if not isinstance(document, dict):
-            self.evidence(
-                f"AuthorizationConfiguration of {flags.pod} not read",
-                f"--authorization-config={path}: {file} holds no mapping",
-            )
-            return None
-        self.evidence(f"AuthorizationConfiguration of {flags.pod} ({file})", document, "objects")
+        document: dict[str, Any] = read["document"]
+        self.evidence(
+            f"AuthorizationConfiguration of {flags.pod} ({read['read_from']})", document, "objects"
+        )
         return document
 
     def confirm(self, holdings: list[Holding]) -> None:

@@ -19,7 +19,7 @@ import pytest
 from kubepci import catalogue
 from kubepci.access.api import Policy
 from kubepci.access.cluster import ClusterSession
-from kubepci.access.kubeconfig import KubeconfigError, Target, resolve_targets
+from kubepci.access.kubeconfig import KubeconfigError, resolve_targets
 from kubepci.analysis.flags import parse_duration
 from kubepci.facade import Cluster, Settings
 from kubepci.report import htmlreport
@@ -27,17 +27,10 @@ from kubepci.report import register as register_outputs
 from kubepci.report import results as report_results
 from kubepci.report.redact import redact
 from kubepci.report.results import ResultCollector
+from kubepci.stash import OWN_STORE, RESULT, SESSIONS, SETTINGS, STORE, TARGETS, WAIVERS
 from kubepci.verdict import EvidenceUnavailable, ManualAttestation, NotApplicable, Verdict
 from kubepci.waivers import WaiverError
 from kubepci.waivers import load as load_waivers
-
-TARGETS = pytest.StashKey[list[Target]]()
-SESSIONS = pytest.StashKey[dict[str, ClusterSession]]()
-STORE = pytest.StashKey[Path]()
-WAIVERS = pytest.StashKey[list]()
-SETTINGS = pytest.StashKey[Settings]()
-RESULT = pytest.StashKey[Cluster]()
-OWN_STORE = pytest.StashKey[bool]()
 
 VERDICT_STATUS = {
     Verdict.ERROR: ("error", "E", ("ERROR", {"red": True})),

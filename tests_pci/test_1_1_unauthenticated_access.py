@@ -23,7 +23,7 @@ from kubepci.verdict import EvidenceUnavailable, Finding
 def test_api_server_refuses_unauthenticated_requests(cluster: Cluster) -> None:
     """1.1.1 — unauthenticated callers reach nothing beyond /healthz, /livez, /readyz and
     /version (live probes of resource and non-resource paths without credentials)."""
-    probes = cluster.session.api_server_probes()
+    probes = cluster.api_server_probes()
     cluster.probes_evidence("Unauthenticated requests to the API server", probes)
     silent = anonymous.unanswered(probes)
     if silent:
@@ -62,7 +62,7 @@ def test_api_server_anonymous_auth_disabled_or_limited(cluster: Cluster) -> None
                 "(authentication.go: 'changed from initial configuration file'), so the "
                 "file may not be what it runs: the live answers below are checked against it",
             )
-    probes = cluster.session.api_server_probes()
+    probes = cluster.api_server_probes()
     cluster.probes_evidence("Unauthenticated requests to the API server", probes)
     findings += anonymous.anonymous_probe_findings(probes, auths)
     undecided = anonymous.undecided_probes(probes)
@@ -150,10 +150,10 @@ def _always_allow(cluster: Cluster, component: str) -> None:
 def _component_probe(cluster: Cluster, component: str) -> None:
     findings = []
     for flags in cluster.flags(component):
-        urls = endpoints.component_urls(flags, cluster.session.node_addresses)
+        urls = endpoints.component_urls(flags, cluster.node_addresses)
         if not urls:
             raise EvidenceUnavailable(f"no network address found for {flags.pod}'s node")
-        probes = cluster.session.component_probes(component, flags)
+        probes = cluster.component_probes(component, flags)
         cluster.probes_evidence(f"Unauthenticated requests to {flags.pod}", probes)
         if all(p.status is None for p in probes):
             errors = {p.error for p in probes}
@@ -199,14 +199,14 @@ def test_scheduler_serves_nothing_anonymously(cluster: Cluster) -> None:
 
 def _node_of(cluster: Cluster, url: str) -> str:
     host = urlsplit(url).hostname or ""
-    return next((n.node for n in cluster.session.node_addresses if n.address == host), host)
+    return next((n.node for n in cluster.node_addresses if n.address == host), host)
 
 
 @check("kubelet-anonymous-probe")
 def test_kubelets_reject_anonymous_requests(cluster: Cluster) -> None:
     """1.1.4 — every kubelet answers 401 to an unauthenticated GET /pods on 10250
     (403 means anonymous auth is on; 200 means the kubelet is open)."""
-    probes = cluster.session.kubelet_probes()
+    probes = cluster.kubelet_probes()
     if not probes:
         raise EvidenceUnavailable("no node has an address to probe")
     cluster.probes_evidence("Unauthenticated requests to each kubelet", probes)
@@ -224,17 +224,17 @@ def test_kubelets_do_not_serve_read_only_port(cluster: Cluster) -> None:
     """1.1.4 — no kubelet serves the unauthenticated read-only port: the port each kubelet's
     configz gives (readOnlyPort), or the default 10255 where configz cannot be read."""
     try:
-        configz = cluster.session.kubelet_configz()
+        configz = cluster.kubelet_configz()
     except EvidenceUnavailable as exc:
-        configz = {n.node: {"error": exc.reason} for n in cluster.session.node_addresses}
-    targets = endpoints.read_only_targets(cluster.session.node_addresses, configz)
+        configz = {n.node: {"error": exc.reason} for n in cluster.node_addresses}
+    targets = endpoints.read_only_targets(cluster.node_addresses, configz)
     if not targets:
         raise EvidenceUnavailable("no node has an address to probe")
     cluster.evidence(
         "Read-only port probed on each kubelet, and why that port",
         [f"{t.node}: {t.url} ({t.basis})" for t in targets],
     )
-    probes = cluster.session.read_only_port_probes(targets)
+    probes = cluster.read_only_port_probes(targets)
     cluster.probes_evidence("Plain HTTP requests to each kubelet's read-only port", probes)
     findings, unclear = endpoints.read_only_port_findings(targets, probes)
     if unclear and not findings:
@@ -250,7 +250,7 @@ def test_kubelets_do_not_serve_read_only_port(cluster: Cluster) -> None:
 def test_kubelet_configuration_disables_anonymous_access(cluster: Cluster) -> None:
     """1.1.4 — each kubelet's effective configuration (/configz through the node proxy):
     anonymous off, Webhook authorization, readOnlyPort 0."""
-    configs = cluster.session.kubelet_configz()
+    configs = cluster.kubelet_configz()
     cluster.evidence("Kubelet authentication settings (configz)", configs, "objects")
     errors = [f"{node}: {c['error']}" for node, c in sorted(configs.items()) if "error" in c]
     if errors:
@@ -305,7 +305,7 @@ def test_etcd_refuses_clients_without_certificates(cluster: Cluster) -> None:
             f"etcd listens only on loopback ({', '.join(urls) or 'no URLs'}); "
             "not reachable from the network"
         )
-    probes = cluster.session.etcd_probes(reachable)
+    probes = cluster.etcd_probes(reachable)
     cluster.probes_evidence("Requests to etcd without a client certificate", probes)
     findings, unclear = [], []
     for probe in probes:
@@ -342,7 +342,7 @@ def test_services_demand_credentials(cluster: Cluster) -> None:
         cluster.evidence("Services not probed", skipped)
     if not ports:
         cluster.not_applicable("no Service has ready endpoints to probe")
-    answers = cluster.session.service_probes(ports)
+    answers = cluster.service_probes(ports)
     judgements = [
         service_answers.judge_port(port, paths) for port, paths in zip(ports, answers, strict=True)
     ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from kubepci import check
-from kubepci.access.nodefs import signing_keys
 from kubepci.analysis import certificates, credentials, csr_history, privilege_findings, tokens
 from kubepci.analysis.flags import MAX_TOKEN_EXPIRATION, token_expiration_cap
 from kubepci.analysis.keyfiles import key_file_findings
@@ -116,7 +115,7 @@ def test_signing_keys_readable_only_by_root(cluster: Cluster) -> None:
     are owned by root and not readable by group or others (needs --node-root)."""
     if not cluster.settings.node_root:
         cluster.manual("pass --node-root (a control-plane node's filesystem) to inspect key files")
-    keys = signing_keys(cluster.settings.node_root)
+    keys = cluster.signing_keys()
     cluster.evidence("Signing keys inspected", [k.to_json() for k in keys], "objects")
     cluster.judge(key_file_findings(keys), passed=f"{len(keys)} signing key(s) are root-only")
 

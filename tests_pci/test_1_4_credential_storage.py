@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from kubepci import check
-from kubepci.access.nodefs import all_private_keys
 from kubepci.analysis.keyfiles import key_file_findings
 from kubepci.facade import Cluster
 from kubepci.verdict import Finding
@@ -35,6 +34,6 @@ def test_private_keys_readable_only_by_root(cluster: Cluster) -> None:
     root and not readable by group or others (needs --node-root)."""
     if not cluster.settings.node_root:
         cluster.manual("pass --node-root (a node's filesystem) to inspect private key files")
-    keys = all_private_keys(cluster.settings.node_root)
+    keys = cluster.private_keys()
     cluster.evidence("Private key files inspected", [k.to_json() for k in keys], "objects")
     cluster.judge(key_file_findings(keys), passed=f"{len(keys)} private key file(s) are root-only")

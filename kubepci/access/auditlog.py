@@ -52,6 +52,20 @@ class AuditLogRead:
             "problems": list(self.problems),
         }
 
+    def to_record(self) -> Obj:
+        """Everything read, the trimmed events included: what a replay judges."""
+        return {**self.to_json(), "events": list(self.events)}
+
+    @classmethod
+    def from_record(cls, raw: Obj) -> AuditLogRead:
+        return cls(
+            raw["path"],
+            tuple(raw["files"]),
+            tuple(raw["events"]),
+            raw["earliest"],
+            tuple(raw["problems"]),
+        )
+
 
 def _open(path: Path) -> IO[bytes]:
     return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")

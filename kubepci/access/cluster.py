@@ -7,17 +7,25 @@ a directory shared by all pytest-xdist workers (see :class:`SharedStore`), so a 
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from kubepci.access import nodefs
 from kubepci.access.api import ApiReader, ApiUnavailable, Policy, build_client
+from kubepci.access.auditlog import AuditLogRead, read_csr_writes
+from kubepci.access.component_files import read_config_file
 from kubepci.access.kubeconfig import Target
-from kubepci.access.probes import AnonymousProber, PathProbe, ProbeResult
+from kubepci.access.probes import AnonymousProber
 from kubepci.access.service_proxy import ServiceProxyProber, probe_port
-from kubepci.access.snapshot import SharedStore, Snapshot
+from kubepci.access.snapshot import NotRecorded, SharedStore, Snapshot
 from kubepci.analysis import endpoints
 from kubepci.analysis.access_review import (
     SUBJECT_ACCESS_REVIEW,
@@ -30,21 +38,31 @@ from kubepci.analysis.access_review import (
     unique_pairs,
 )
 from kubepci.analysis.authorizer import Identity, Request
+from kubepci.analysis.component_settings import ConfigFile
 from kubepci.analysis.distribution import Distribution, api_server_endpoints, detect
 from kubepci.analysis.flags import ComponentFlags, ControlPlane, control_plane_flags
 from kubepci.analysis.privilege_report import PrivilegeReport, analyse
 from kubepci.analysis.rbac import RbacGraph
 from kubepci.analysis.workloads import Workloads
+from kubepci.records.node_files import KeyFile
+from kubepci.records.probes import PathProbe, ProbeResult
 from kubepci.verdict import EvidenceUnavailable
 
 Obj = dict[str, Any]
 Progress = Callable[[str], None]
+TARGET_RECORD = "target"
 SELF_SUBJECT_REVIEW = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
 # SubjectAccessReviews in flight at once: enough to hide the round trips, few enough
 # that a large audit is not a burst against the API server's priority and fairness.
 REVIEWS_AT_ONCE = 8
 # Service ports probed at once: a hanging backend holds one worker for one timeout.
 SERVICE_PORTS_AT_ONCE = 8
+
+
+def _slug(text: str) -> str:
+    """A store name for a path: readable, and distinct for distinct paths."""
+    readable = re.sub(r"[^A-Za-z0-9.-]+", "_", text).strip("_")[:60]
+    return f"{readable}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
 def _probes_to_json(results: list[ProbeResult]) -> list[Obj]:
@@ -65,9 +83,15 @@ class ClusterSession:
         policy: Policy | None = None,
         progress: Progress | None = None,
         probe_timeout: float = 4.0,
+        node_root: str = "",
+        replay: bool = False,
     ) -> None:
         self.target = target
-        self.store = SharedStore(store_dir)
+        # A replay judges an evidence pack's raw exports: read-only, and nothing is fetched.
+        self.replay = replay
+        self.store = SharedStore(store_dir, read_only=replay)
+        self.node_root = node_root
+        self.store.put(TARGET_RECORD, target.to_json())
         self.policy = policy or Policy()
         self.progress = progress or (lambda _m: None)
         self.prober = AnonymousProber(timeout=probe_timeout)
@@ -80,6 +104,10 @@ class ClusterSession:
         self.progress(f"{self.target.id}: {message}")
 
     def reader(self) -> ApiReader:
+        if self.replay:
+            # Unreachable while every live read goes through the store; kept as the
+            # guarantee that a replay never opens a connection to the cluster.
+            raise NotRecorded(f"{self.target.id}: a replay contacts no API server")
         if self._reader is None:
             self._reader = ApiReader(build_client(self.target), self.policy)
         return self._reader
@@ -330,6 +358,75 @@ class ClusterSession:
 
         stored = self._shared("probe-services", run)
         return [[PathProbe.from_json(a) for a in entry["paths"]] for entry in stored]
+
+    # ----------------------------------------------------------------- node files
+    # Read under --node-root, once, and recorded like every other input: a replay judges
+    # the recorded modes and documents, never the filesystem of the machine it runs on.
+    def signing_keys(self) -> list[KeyFile]:
+        """Owner and mode of the CA and signing keys (never their contents)."""
+        raw = self._shared(
+            "node-signing-keys",
+            lambda: [k.to_json() for k in nodefs.signing_keys(self.node_root)],
+        )
+        return [KeyFile.from_json(k) for k in raw]
+
+    def private_keys(self) -> list[KeyFile]:
+        """Owner and mode of every private key file kubeadm and the kubelet write."""
+        raw = self._shared(
+            "node-private-keys",
+            lambda: [k.to_json() for k in nodefs.all_private_keys(self.node_root)],
+        )
+        return [KeyFile.from_json(k) for k in raw]
+
+    def config_files(self, component: str, instances: list[ComponentFlags]) -> list[ComponentFlags]:
+        """Each instance with the settings files it names attached (read or not)."""
+        peers = len({i.node for i in instances})
+
+        def read() -> dict[str, dict[str, Obj]]:
+            return {
+                i.pod: {
+                    flag: asdict(read_config_file(self.node_root, flag, path, i.node, peers))
+                    for flag, path in i.file_paths().items()
+                }
+                for i in instances
+            }
+
+        if not any(i.file_paths() for i in instances):
+            return instances
+        stored = self._shared(f"node-config-files-{component}", read)
+        return [
+            i.with_files({flag: ConfigFile(**raw) for flag, raw in stored.get(i.pod, {}).items()})
+            for i in instances
+        ]
+
+    def node_yaml(self, path: str) -> Obj:
+        """A YAML document at ``path`` under --node-root: {"read_from", "document"} when
+        read, {"reason"} when not (no --node-root, unreadable, not a mapping)."""
+
+        def read() -> Obj:
+            if not self.node_root:
+                return {
+                    "reason": "the file is on the control-plane node; run with --node-root there"
+                }
+            file = Path(self.node_root) / path.lstrip("/")
+            try:
+                document = yaml.safe_load(file.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+                reason = getattr(exc, "strerror", None) or type(exc).__name__
+                return {"reason": f"cannot read {file}: {reason}"}
+            if not isinstance(document, dict):
+                return {"reason": f"{file} holds no mapping"}
+            return {"read_from": str(file), "document": document}
+
+        return dict(self._shared(f"node-file-{_slug(path)}", read))
+
+    def csr_audit_log(self, log_path: str) -> AuditLogRead:
+        """The API server audit log's CSR writes, read under --node-root."""
+        raw = self._shared(
+            f"node-audit-log-{_slug(log_path)}",
+            lambda: read_csr_writes(self.node_root, log_path).to_record(),
+        )
+        return AuditLogRead.from_record(raw)
 
     def export(self) -> dict[str, Path]:
         """The stored raw evidence files (for the evidence pack)."""

@@ -32,10 +32,17 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from kubepci.access.service_account_token import (
-    ServiceAccountToken,
     jwt_claims,
     number,
     service_account_token,
+)
+from kubepci.records.credentials import (
+    HEADER,
+    TLS,
+    ClientCertificate,
+    Credential,
+    Impersonation,
+    SentCredential,
 )
 
 Obj = dict[str, Any]
@@ -44,124 +51,6 @@ Obj = dict[str, Any]
 # fail with "has been removed"; any other name is "no Auth Provider found".
 WORKING_AUTH_PROVIDERS = ("oidc",)
 REMOVED_AUTH_PROVIDERS = ("gcp", "azure")
-HEADER = "authorization header"
-TLS = "tls client certificate"
-
-
-@dataclass(frozen=True)
-class ClientCertificate:
-    """The public facts of a client certificate: who it names and until when."""
-
-    common_name: str
-    organizations: tuple[str, ...]
-    issuer: str
-    not_after: str
-    serial: str
-
-    def to_json(self) -> Obj:
-        return {
-            "common_name": self.common_name,
-            "organizations": list(self.organizations),
-            "issuer": self.issuer,
-            "not_after": self.not_after,
-            "serial": self.serial,
-        }
-
-
-@dataclass(frozen=True)
-class SentCredential:
-    """One credential client-go puts on the wire: a header or a TLS client certificate."""
-
-    kind: str  # client-certificate, token, token-file, basic-auth, exec, auth-provider
-    channel: str  # HEADER or TLS
-    detail: str
-    certificate: ClientCertificate | None = None
-    service_account: ServiceAccountToken | None = None
-
-    def to_json(self) -> Obj:
-        out: Obj = {"kind": self.kind, "channel": self.channel, "detail": self.detail}
-        if self.certificate:
-            out["certificate"] = self.certificate.to_json()
-        if self.service_account:
-            out["service_account_claims"] = self.service_account.to_json()
-        return out
-
-
-@dataclass(frozen=True)
-class Impersonation:
-    """``as``/``as-uid``/``as-groups``/``as-user-extra``: sent as Impersonate-* headers."""
-
-    user: str
-    uid: str = ""
-    groups: tuple[str, ...] = ()
-    extra_keys: tuple[str, ...] = ()
-
-    def to_json(self) -> Obj:
-        return {
-            "user": self.user,
-            "uid": self.uid,
-            "groups": list(self.groups),
-            "extra_keys": list(self.extra_keys),
-        }
-
-
-@dataclass(frozen=True)
-class Credential:
-    """How a kubeconfig user authenticates: types and public facts, never the secret.
-
-    ``kind`` is what the API server authenticates first: a client certificate when one is
-    sent (its x509 authenticator precedes the token authenticators,
-    pkg/kubeapiserver/authenticator/config.go), else the Authorization header's
-    credential. One of: exec, auth-provider, token, token-file, basic-auth,
-    client-certificate, service-account-token, none, invalid (client-go refuses the
-    entry). ``sent`` lists every credential sent; ``unused`` what is present but not sent.
-    """
-
-    kind: str
-    detail: str = ""
-    certificate: ClientCertificate | None = None
-    sent: tuple[SentCredential, ...] = ()
-    unused: tuple[str, ...] = ()
-    impersonation: Impersonation | None = None
-    refused: str = ""
-
-    @property
-    def header(self) -> SentCredential | None:
-        return next((s for s in self.sent if s.channel == HEADER), None)
-
-    @property
-    def tls_certificate(self) -> SentCredential | None:
-        return next((s for s in self.sent if s.channel == TLS), None)
-
-    @property
-    def service_account(self) -> ServiceAccountToken | None:
-        header = self.header
-        return header.service_account if header else None
-
-    @property
-    def uses_plugin(self) -> bool:
-        """The person's credential comes only from an exec or auth-provider plugin."""
-        header = self.header
-        return (
-            not self.refused
-            and self.tls_certificate is None
-            and header is not None
-            and header.kind in ("exec", "auth-provider")
-        )
-
-    def to_json(self) -> Obj:
-        out: Obj = {"kind": self.kind, "detail": self.detail}
-        if self.certificate:
-            out["certificate"] = self.certificate.to_json()
-        if self.sent:
-            out["sent"] = [s.to_json() for s in self.sent]
-        if self.unused:
-            out["unused"] = list(self.unused)
-        if self.impersonation:
-            out["impersonation"] = self.impersonation.to_json()
-        if self.refused:
-            out["refused_by_client_go"] = self.refused
-        return out
 
 
 @dataclass

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import stat
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from kubepci.records.node_files import KeyFile
 from kubepci.verdict import EvidenceUnavailable
 
 SIGNING_KEYS = (
@@ -22,17 +21,6 @@ PRIVATE_KEY_GLOBS = (
     ("var/lib/kubelet/pki", "*.key"),
     ("var/lib/kubelet/pki", "kubelet-client-*.pem"),
 )
-
-
-@dataclass(frozen=True)
-class KeyFile:
-    path: str  # relative to the node root
-    uid: int
-    gid: int
-    mode: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"path": "/" + self.path, "uid": self.uid, "gid": self.gid, "mode": oct(self.mode)}
 
 
 def _stat(root: Path, relative: Path) -> KeyFile:

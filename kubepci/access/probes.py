@@ -11,93 +11,21 @@ from __future__ import annotations
 import ssl
 import time
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from kubepci.records.probes import PathProbe, ProbeResult
+
+__all__ = ["AnonymousProber", "PathProbe", "ProbeResult"]
+
 BODY_EXCERPT = 300
 # How much of a body is read to judge it (a sign-in form may sit below a large <head>);
 # the evidence keeps only BODY_EXCERPT characters of it.
 BODY_READ = 65536
 KEPT_HEADERS = ("content-type", "www-authenticate", "server", "content-length", "location")
-
-
-@dataclass(frozen=True)
-class ProbeResult:
-    """A transcript of one request: what was asked and what came back."""
-
-    method: str
-    url: str
-    status: int | None = None
-    error: str = ""
-    headers: tuple[tuple[str, str], ...] = ()
-    body: str = ""
-    credentials: str = "none"
-    # Features of the whole body read (e.g. "password-field") that the excerpt may cut off.
-    marks: tuple[str, ...] = ()
-
-    @property
-    def answered(self) -> bool:
-        return self.status is not None
-
-    @property
-    def refused(self) -> bool:
-        """The port did not accept a connection at all (closed, filtered or reset)."""
-        return self.status is None
-
-    def line(self) -> str:
-        outcome = str(self.status) if self.status is not None else f"no answer ({self.error})"
-        return f"{self.method} {self.url} → {outcome}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "url": self.url,
-            "status": self.status,
-            "error": self.error,
-            "headers": dict(self.headers),
-            "body_excerpt": self.body,
-            "credentials_sent": self.credentials,
-            "marks": list(self.marks),
-        }
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> ProbeResult:
-        return cls(
-            raw["method"],
-            raw["url"],
-            raw["status"],
-            raw["error"],
-            tuple(raw["headers"].items()),
-            raw["body_excerpt"],
-            raw["credentials_sent"],
-            tuple(raw.get("marks") or ()),
-        )
-
-
-@dataclass(frozen=True)
-class PathProbe:
-    """One path asked of a Service port: the first request and each redirect followed."""
-
-    path: str  # as asked, with its query: "/", "/api/v1/query?query=up"
-    scheme: str  # http or https, as the service proxy was told to reach the backend
-    requests: tuple[ProbeResult, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "scheme": self.scheme,
-            "requests": [r.to_json() for r in self.requests],
-        }
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> PathProbe:
-        return cls(
-            raw["path"], raw["scheme"], tuple(ProbeResult.from_json(r) for r in raw["requests"])
-        )
 
 
 def read_bounded(raw: Any, limit: int = BODY_READ, within: float = 4.0) -> tuple[bytes, bool]:
@@ -151,11 +79,11 @@ class _UnverifiedTLS(HTTPAdapter):
     into each (about 80 ms apiece here), only for verification to be switched off.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, pool: int) -> None:
         self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         self._context.check_hostname = False
         self._context.verify_mode = ssl.CERT_NONE
-        super().__init__()
+        super().__init__(pool_connections=pool, pool_maxsize=pool)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["ssl_context"] = self._context
@@ -163,13 +91,19 @@ class _UnverifiedTLS(HTTPAdapter):
 
 
 class AnonymousProber:
-    """Sends unauthenticated requests and records transcripts."""
+    """Sends unauthenticated requests and records transcripts.
 
-    def __init__(self, timeout: float = 4.0) -> None:
+    Each request is sent once (requests' adapters retry nothing by default): a refusal or
+    a timeout is the answer. ``pool`` is how many probes may run at once from threads
+    (kubepci.access.probe_pool): one pooled connection each, for as many hosts.
+    """
+
+    def __init__(self, timeout: float = 4.0, pool: int = 10) -> None:
         self.timeout = timeout
         self.session = requests.Session()
         self.session.trust_env = False
-        self.session.mount("https://", _UnverifiedTLS())
+        self.session.mount("https://", _UnverifiedTLS(pool))
+        self.session.mount("http://", HTTPAdapter(pool_connections=pool, pool_maxsize=pool))
 
     def get(self, url: str) -> ProbeResult:
         with warnings.catch_warnings():

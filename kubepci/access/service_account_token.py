@@ -11,73 +11,21 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
 from typing import Any
 
+from kubepci.records.credentials import (
+    LEGACY_ISSUER,
+    LEGACY_NAME,
+    LEGACY_NAMESPACE,
+    LEGACY_SECRET,
+    LEGACY_UID,
+    SERVICE_ACCOUNT_PREFIX,
+    ServiceAccountToken,
+)
+
+__all__ = ["SERVICE_ACCOUNT_PREFIX", "ServiceAccountToken", "jwt_claims", "service_account_token"]
+
 Obj = dict[str, Any]
-
-SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
-# pkg/serviceaccount/legacy.go: secret-based tokens carry this issuer and these claims.
-LEGACY_ISSUER = "kubernetes/serviceaccount"
-LEGACY_NAMESPACE = "kubernetes.io/serviceaccount/namespace"
-LEGACY_NAME = "kubernetes.io/serviceaccount/service-account.name"
-LEGACY_UID = "kubernetes.io/serviceaccount/service-account.uid"
-LEGACY_SECRET = "kubernetes.io/serviceaccount/secret.name"
-
-
-@dataclass(frozen=True)
-class ServiceAccountToken:
-    """The claims of a ServiceAccount JWT, decoded without verifying the signature.
-
-    Only the API server can verify a token; what is read here is what the token says
-    about itself (pkg/serviceaccount/claims.go and legacy.go), which is enough to say
-    which kind it is and how long it lives. Names and times only.
-    """
-
-    namespace: str
-    name: str
-    uid: str
-    issuer: str
-    legacy: bool  # secret-based: issuer kubernetes/serviceaccount, no expiry
-    secret: str  # legacy: the Secret holding it; bound: the Secret it is bound to
-    bound_to: str  # "Pod ns/name", "Secret ns/name", "Node name", or "" (TokenRequest only)
-    issued_at: int | None
-    expires_at: int | None
-
-    @property
-    def ref(self) -> str:
-        return f"ServiceAccount {self.namespace}/{self.name}"
-
-    @property
-    def lifetime(self) -> int | None:
-        """Seconds from issue to expiry; None when the token never expires."""
-        if self.expires_at is None:
-            return None
-        return self.expires_at - (self.issued_at or self.expires_at)
-
-    def describe(self) -> str:
-        if self.legacy:
-            return (
-                f"a legacy secret-based token of {self.ref} (Secret {self.secret or '?'}):"
-                " it never expires"
-            )
-        life = self.lifetime
-        lives = f"lives {life}s" if life is not None else "never expires"
-        bound = f"bound to {self.bound_to}" if self.bound_to else "bound to no object"
-        return f"a TokenRequest token of {self.ref}, {bound}, {lives}"
-
-    def to_json(self) -> Obj:
-        return {
-            "service_account": f"{self.namespace}/{self.name}",
-            "uid": self.uid,
-            "issuer": self.issuer,
-            "legacy": self.legacy,
-            "secret_name": self.secret,
-            "bound_to": self.bound_to,
-            "issued_at": self.issued_at,
-            "expires_at": self.expires_at,
-            "lifetime_seconds": self.lifetime,
-        }
 
 
 def _b64url(segment: str) -> bytes:

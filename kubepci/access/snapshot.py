@@ -120,21 +120,45 @@ def gc_paused() -> Iterator[None]:
         gc.freeze()
 
 
-class SharedStore:
-    """A directory of JSON documents computed once across processes."""
+class NotRecorded(EvidenceUnavailable):
+    """A replay needed evidence that the pack does not hold: it is never fetched instead."""
 
-    def __init__(self, directory: Path) -> None:
+
+class SharedStore:
+    """A directory of JSON documents computed once across processes.
+
+    ``read_only``: a replay's store, the raw exports of an evidence pack. Nothing is
+    computed or written; a document it lacks is :class:`NotRecorded`, so a replayed check
+    errors rather than contacting anything.
+    """
+
+    def __init__(self, directory: Path, read_only: bool = False) -> None:
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
+        if not read_only:
+            directory.mkdir(parents=True, exist_ok=True)
 
     def _path(self, name: str) -> Path:
         return self.directory / f"{name}.json"
+
+    def has(self, name: str) -> bool:
+        return self._path(name).exists()
+
+    def put(self, name: str, document: Any) -> None:
+        """Record a document this process already holds (first writer wins)."""
+        if not self.read_only and not self._path(name).exists():
+            _write_atomic(self._path(name), document)
 
     def ensure(self, name: str, compute: Callable[[], Any]) -> Any | None:
         """Make sure the document exists; return it only if this process computed it."""
         path = self._path(name)
         if path.exists():
             return None
+        if self.read_only:
+            raise NotRecorded(
+                f"the evidence pack holds no {name!r} record (the run that wrote it did "
+                "not collect it), and a replay fetches nothing"
+            )
         with FileLock(str(self.directory / f"{name}.lock")):
             if path.exists():
                 return None

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from kubepci.access.probes import ProbeResult
 from kubepci.analysis.access_review import ALWAYS_ALLOW, authorizer_chain
 from kubepci.analysis.endpoints import HEALTH_PATHS, VERSION_PATHS
 from kubepci.analysis.flags import ComponentFlags, ConfigFile
 from kubepci.analysis.rbac import Grant, RbacGraph, Subject
+from kubepci.records.probes import ProbeResult
 from kubepci.verdict import Finding
 
 ANONYMOUS_SUBJECTS = (

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubepci.access.credential import Credential
-from kubepci.access.service_account_token import SERVICE_ACCOUNT_PREFIX
+from kubepci.records.credentials import SERVICE_ACCOUNT_PREFIX, Credential
 from kubepci.verdict import Finding
 
 Obj = dict[str, Any]

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from kubepci.access.probes import ProbeResult
 from kubepci.analysis.flags import ComponentFlags
+from kubepci.records.probes import ProbeResult
 from kubepci.verdict import Finding
 
 Obj = dict[str, Any]

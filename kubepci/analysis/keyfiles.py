@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kubepci.access.nodefs import KeyFile
+from kubepci.records.node_files import KeyFile
 from kubepci.verdict import Finding
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import SplitResult, parse_qs, urljoin, urlsplit
 
-from kubepci.access.probes import PathProbe, ProbeResult
 from kubepci.analysis.endpoints import SERVICE_PROBE_PATHS, ServicePort
+from kubepci.records.probes import PathProbe, ProbeResult
 from kubepci.verdict import Finding
 
 # Redirects followed per path. The proxy rewrites a backend's Location onto its own path

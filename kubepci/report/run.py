@@ -16,16 +16,14 @@ from kubepci.access.cluster import ClusterSession
 from kubepci.report import scope as run_scope
 from kubepci.report import summary
 from kubepci.report.results import ResultCollector
+from kubepci.stash import SESSIONS
 
 Obj = dict[str, Any]
 VIEW = pytest.StashKey[Obj]()
 
 
 def sessions(config: pytest.Config) -> dict[str, ClusterSession]:
-    # Imported here: kubepci.plugin imports this package while it loads.
-    from kubepci import plugin
-
-    return config.stash.get(plugin.SESSIONS, {})
+    return config.stash.get(SESSIONS, {})
 
 
 def results(config: pytest.Config) -> list[Obj]:

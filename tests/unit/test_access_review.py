@@ -331,9 +331,9 @@ class FakeReader:
                 self.in_flight -= 1
 
 
-def session(store: Path, reader: FakeReader) -> ClusterSession:
+def session(store: Path, reader: FakeReader, node_root: str = "") -> ClusterSession:
     target = Target("t", "/dev/null", "ctx", "https://api.example:6443", "u", Credential("token"))
-    made = ClusterSession(target, store)
+    made = ClusterSession(target, store, node_root=node_root)
     made._reader = reader  # type: ignore[assignment]
     return made
 
@@ -439,7 +439,7 @@ class TestSessionReviews:
 # ----------------------------------------------------------------------------- facade
 def facade(store: Path, reader: FakeReader, node_root: str = "") -> Cluster:
     check = catalogue.load().checks["service-account-privileges"]
-    return Cluster(session(store, reader), check, [], Settings(node_root=node_root))
+    return Cluster(session(store, reader, node_root), check, [], Settings(node_root=node_root))
 
 
 class TestFacade:

@@ -21,6 +21,7 @@ import pytest
 
 from kubepci import catalogue
 from kubepci.access import trim
+from kubepci.access.component_files import with_config_files
 from kubepci.access.probes import ProbeResult
 from kubepci.analysis.distribution import Distribution
 from kubepci.analysis.flags import control_plane_flags
@@ -61,6 +62,7 @@ def run(profile: str, check_id: str, node_root: str = "") -> Cluster:
         control_plane=control_plane_flags(pods(profile), "v1.35.4"),
         distribution=Distribution("kubeadm"),
         api_server_probes=lambda: answers(profile),
+        config_files=lambda _component, found: with_config_files(found, node_root),
     )
     cluster = Cluster(session, catalogue.load().checks[check_id], [], Settings(86400, node_root))
     # judge() fails the test with the findings; they are on the result.
@@ -139,6 +141,7 @@ def test_secure_port_zero_serves_nothing() -> None:
         target=SimpleNamespace(id="x", server="https://192.0.2.2:6443"),
         control_plane=control_plane_flags(recorded, "v1.35.4"),
         distribution=Distribution("kubeadm"),
+        config_files=lambda _component, found: found,
     )
     cluster = Cluster(
         session, catalogue.load().checks["scheduler-always-allow-paths"], [], Settings()
@@ -158,6 +161,7 @@ def test_a_refused_command_line_is_an_error() -> None:
         target=SimpleNamespace(id="x", server="https://192.0.2.2:6443"),
         control_plane=control_plane_flags(recorded, "v1.35.4"),
         distribution=Distribution("kubeadm"),
+        config_files=lambda _component, found: found,
     )
     cluster = Cluster(session, catalogue.load().checks["etcd-client-cert-auth"], [], Settings())
     with pytest.raises(EvidenceUnavailable, match="'false' is not a valid flag"):

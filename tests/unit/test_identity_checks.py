@@ -54,6 +54,7 @@ def view(
             credential=classify_user(user or exec_user()),
         ),
         control_plane=control_plane,
+        config_files=lambda _component, found: found,
         distribution=Distribution(distribution, ("test",)),
         identity=identity or PERSON,
     )

@@ -57,6 +57,7 @@ def session(distribution: str = "kubeadm", **control_plane: list[ComponentFlags]
     return SimpleNamespace(
         target=SimpleNamespace(id="kind-pci"),
         control_plane=found,
+        config_files=lambda _component, found: found,
         distribution=Distribution(distribution),
     )
 
