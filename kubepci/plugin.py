@@ -16,18 +16,28 @@ from typing import Any
 
 import pytest
 
-from kubepci import catalogue
+from kubepci import catalogue, replay
 from kubepci.access.api import Policy
-from kubepci.access.cluster import ClusterSession
+from kubepci.access.cluster import ClusterSession, store_name
 from kubepci.access.kubeconfig import KubeconfigError, resolve_targets
+from kubepci.access.probe_pool import PROBE_DEADLINE, PROBE_TIMEOUT, PROBES_AT_ONCE, ProbeLimits
 from kubepci.analysis.flags import parse_duration
 from kubepci.facade import Cluster, Settings
-from kubepci.report import htmlreport
+from kubepci.report import assessor, htmlreport
 from kubepci.report import register as register_outputs
 from kubepci.report import results as report_results
 from kubepci.report.redact import redact
 from kubepci.report.results import ResultCollector
-from kubepci.stash import OWN_STORE, RESULT, SESSIONS, SETTINGS, STORE, TARGETS, WAIVERS
+from kubepci.stash import (
+    OWN_STORE,
+    REPLAYED,
+    RESULT,
+    SESSIONS,
+    SETTINGS,
+    STORE,
+    TARGETS,
+    WAIVERS,
+)
 from kubepci.verdict import EvidenceUnavailable, ManualAttestation, NotApplicable, Verdict
 from kubepci.waivers import WaiverError
 from kubepci.waivers import load as load_waivers
@@ -37,6 +47,7 @@ VERDICT_STATUS = {
     Verdict.MANUAL: ("manual", "M", ("MANUAL", {"yellow": True})),
     Verdict.NOT_APPLICABLE: ("not applicable", "N", ("NOT APPLICABLE", {"yellow": True})),
     Verdict.WAIVED: ("waived", "W", ("WAIVED", {"yellow": True})),
+    Verdict.ATTESTED: ("attested", "A", ("ATTESTED", {"cyan": True})),
 }
 
 
@@ -80,11 +91,43 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="write results.json, the raw exports judged from and a SHA-256 manifest here",
     )
     group.addoption(
+        "--from-evidence",
+        metavar="DIR",
+        help="re-perform an audit from an evidence pack (--evidence-dir of an earlier run): "
+        "the same checks judge its recorded evidence, with no cluster contact",
+    )
+    group.addoption(
         "--api-timeout",
         type=float,
         default=30.0,
         metavar="SECONDS",
         help="read timeout for each API request (default 30); requests are retried with backoff",
+    )
+    assessor.add_options(group)
+    group.addoption(
+        "--probes-at-once",
+        type=int,
+        default=PROBES_AT_ONCE,
+        metavar="N",
+        help="live probes (kubelets, control plane, etcd, service and node proxy) in flight at "
+        f"once (default {PROBES_AT_ONCE}: 5,000 firewalled nodes in about 5 minutes)",
+    )
+    group.addoption(
+        "--probe-timeout",
+        type=float,
+        default=PROBE_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long one live probe waits for its answer (default {PROBE_TIMEOUT:g}); a "
+        "probe is sent once, never retried",
+    )
+    group.addoption(
+        "--probe-deadline",
+        type=float,
+        default=PROBE_DEADLINE,
+        metavar="SECONDS",
+        help="per probe phase (every kubelet, every Service port, ...): probes still "
+        "unanswered then are recorded as unanswered and their check errors "
+        f"(default {PROBE_DEADLINE:g})",
     )
 
 
@@ -94,7 +137,18 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line(
             "markers", f"{item.marker}: PCI Section 1 item {item.id} ({item.title})"
         )
-    if config.option.help:
+    if config.option.help or not _audit_requested(config):
+        return  # passive: another project's run gets no store, no outputs, no redaction
+    _activate(config)
+    if getattr(config.option, "dist", "no") == "load":
+        # pytest-xdist: each cluster's checks on one worker (their parametrization carries
+        # an xdist_group per cluster), so a cluster's lists are parsed by one process.
+        config.option.dist = "loadgroup"
+
+
+def _activate(config: pytest.Config) -> None:
+    """Make this run an audit: the shared evidence store and the output plugins."""
+    if STORE in config.stash:
         return
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None and "kubepci_store" in workerinput:
@@ -112,7 +166,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """pytest-xdist: every worker shares the controller's evidence store."""
-    node.workerinput["kubepci_store"] = str(node.config.stash[STORE])
+    if STORE in node.config.stash:
+        node.workerinput["kubepci_store"] = str(node.config.stash[STORE])
 
 
 # tryfirst: xdist's own implementation answers too, and without it which one pluggy asks
@@ -128,8 +183,11 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     if not _audit_requested(config):
         return None
     try:
-        count = len(resolve_targets(config.option.kubeconfig, config.option.context))
-    except KubeconfigError:
+        if config.option.from_evidence:
+            count = replay.cluster_count(Path(config.option.from_evidence))
+        else:
+            count = len(resolve_targets(config.option.kubeconfig, config.option.context))
+    except (KubeconfigError, replay.ReplayError):
         return None  # reported properly at session start
     return min(count, os.cpu_count() or 1) if count > 1 else 0
 
@@ -170,7 +228,7 @@ def _audit_requested(config: pytest.Config) -> bool:
     """Is this run an audit? The plugin is loaded into every pytest run of the environment
     it is installed in, so it stays passive unless asked: an explicit --kubeconfig or
     --context, or the shipped suite among the arguments."""
-    if config.option.kubeconfig or config.option.context:
+    if config.option.kubeconfig or config.option.context or config.option.from_evidence:
         return True
     return any("tests_pci" in str(arg) for arg in config.args)
 
@@ -194,7 +252,52 @@ def _guard_rootdir(config: pytest.Config) -> None:
         )
 
 
+def _start_replay(config: pytest.Config) -> None:
+    """--from-evidence: the pack's targets, settings and waivers; its raw exports as the
+    (read-only) stores. Nothing is contacted, so there is no first contact to make."""
+    given = [
+        name
+        for name, value in (
+            ("--kubeconfig", config.option.kubeconfig),
+            ("--context", config.option.context),
+            ("--waivers", config.option.waivers),
+            ("--node-root", config.option.node_root),
+        )
+        if value
+    ]
+    if given:
+        raise pytest.UsageError(
+            f"--from-evidence replays the recorded run: {', '.join(given)} cannot be given "
+            "with it (the pack records the clusters, settings and waivers that were used)"
+        )
+    try:
+        replayed = replay.load(
+            Path(config.option.from_evidence).expanduser().absolute(),
+            set(catalogue.load().checks),
+        )
+    except replay.ReplayError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[WAIVERS] = replayed.waivers
+    config.stash[SETTINGS] = replayed.settings
+    config.stash[TARGETS] = replayed.targets
+    config.stash[REPLAYED] = replayed
+    config.stash[report_results.STARTED] = dt.datetime.now(dt.UTC)
+    sessions = config.stash[SESSIONS]
+    for target in replayed.targets:
+        sessions[target.id] = ClusterSession(
+            target,
+            replayed.stores[target.id],
+            node_root=replayed.settings.node_root,
+            replay=True,
+        )
+    if not hasattr(config, "workerinput"):
+        _say(config, f"replaying the evidence pack {replayed.directory} (no cluster contact)")
+
+
 def _start_audit(config: pytest.Config) -> None:
+    if config.option.from_evidence:
+        _start_replay(config)
+        return
     _guard_rootdir(config)
     try:
         targets = resolve_targets(config.option.kubeconfig, config.option.context)
@@ -207,18 +310,28 @@ def _start_audit(config: pytest.Config) -> None:
         )
     except WaiverError as exc:
         raise pytest.UsageError(str(exc)) from None
-    config.stash[SETTINGS] = _settings(config)
+    assessor.start(config)  # --attestations, --baseline: validated before any contact
+    settings = config.stash[SETTINGS] = _settings(config)
     config.stash[TARGETS] = targets
     config.stash[report_results.STARTED] = dt.datetime.now(dt.UTC)
     sessions = config.stash[SESSIONS]
     policy = Policy(read_timeout=float(config.option.api_timeout))
+    try:
+        limits = ProbeLimits(
+            at_once=config.option.probes_at_once,
+            timeout=config.option.probe_timeout,
+            deadline=config.option.probe_deadline,
+        )
+    except ValueError as exc:
+        raise pytest.UsageError(f"probe options: {exc}") from None
     for target in targets:
-        directory = config.stash[STORE] / target.id.replace(":", "_").replace("/", "_")
         sessions[target.id] = ClusterSession(
             target,
-            directory,
+            config.stash[STORE] / store_name(target.id),
+            node_root=settings.node_root,
             policy=policy,
             progress=lambda message: _say(config, message),
+            probe_limits=limits,
         )
     if hasattr(config, "workerinput") or config.option.collectonly:
         return
@@ -259,10 +372,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     if TARGETS not in metafunc.config.stash:
         # A test outside tests_pci asked for a cluster: start the audit now.
+        _activate(metafunc.config)
         _start_audit(metafunc.config)
     targets = metafunc.config.stash[TARGETS]
     metafunc.parametrize(
-        "_kubepci_target", [t.id for t in targets], ids=[t.id for t in targets], indirect=True
+        "_kubepci_target",
+        [pytest.param(t.id, marks=pytest.mark.xdist_group(t.id)) for t in targets],
+        ids=[t.id for t in targets],
+        indirect=True,
     )
 
 
@@ -300,8 +417,15 @@ def pytest_runtest_call(item: pytest.Item):
             f"not applicable: {exc.reason}", _use_item_location=True
         ) from None
     except ManualAttestation as exc:
-        _record(item, Verdict.MANUAL, exc.reason)
-        raise pytest.skip.Exception(f"manual: {exc.reason}", _use_item_location=True) from None
+        view = item.stash.get(RESULT, None)
+        outcome = assessor.attest(item.config, view.result, exc.reason) if view else None
+        if outcome is not None and outcome.verdict is Verdict.ATTESTED:
+            # An attestation in force: "attested", a verdict of its own, never "passed".
+            _record(item, Verdict.ATTESTED, outcome.reason)
+            raise pytest.skip.Exception(outcome.reason, _use_item_location=True) from None
+        reason = outcome.reason if outcome else exc.reason
+        _record(item, Verdict.MANUAL, reason)
+        raise pytest.skip.Exception(f"manual: {reason}", _use_item_location=True) from None
 
 
 def _record(item: pytest.Item, verdict: Verdict, reason: str) -> None:
@@ -327,6 +451,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
             # A bug or an unexpected answer inside a check is never a pass or a finding.
             result.verdict = Verdict.ERROR
             result.reason = f"check could not complete: {call.excinfo.exconly()[:300]}"
+    elif report.passed and result.verdict is not Verdict.PASSED:
+        # The body returned without judging (a check's bug): the pytest outcome must say
+        # so in every output, JUnit included, not only the verdict column.
+        report.outcome = "failed"
+        report.longrepr = f"{view.check.id}: {result.reason} (the check ended without a verdict)"
     entry = catalogue.load().checks[view.check.id]
     payload = report_results.payload(result, entry, catalogue.load())
     report.kubepci = payload  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ A module of its own so the report package reads the run without importing the pl
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,3 +23,5 @@ WAIVERS = pytest.StashKey[list[Waiver]]()
 SETTINGS = pytest.StashKey[Settings]()
 RESULT = pytest.StashKey[Cluster]()
 OWN_STORE = pytest.StashKey[bool]()
+# --from-evidence: the pack being replayed (kubepci.replay.Replay).
+REPLAYED = pytest.StashKey[Any]()

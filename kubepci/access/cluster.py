@@ -23,8 +23,9 @@ from kubepci.access.api import ApiReader, ApiUnavailable, Policy, build_client
 from kubepci.access.auditlog import AuditLogRead, read_csr_writes
 from kubepci.access.component_files import read_config_file
 from kubepci.access.kubeconfig import Target
+from kubepci.access.probe_pool import ProbeLimits, ProbePool, sized_client
 from kubepci.access.probes import AnonymousProber
-from kubepci.access.service_proxy import ServiceProxyProber, probe_port
+from kubepci.access.service_proxy import ServiceProxyProber, probe_port, unanswered_port
 from kubepci.access.snapshot import NotRecorded, SharedStore, Snapshot
 from kubepci.analysis import endpoints
 from kubepci.analysis.access_review import (
@@ -45,7 +46,7 @@ from kubepci.analysis.privilege_report import PrivilegeReport, analyse
 from kubepci.analysis.rbac import RbacGraph
 from kubepci.analysis.workloads import Workloads
 from kubepci.records.node_files import KeyFile
-from kubepci.records.probes import PathProbe, ProbeResult
+from kubepci.records.probes import UNANSWERED, PathProbe, ProbeResult
 from kubepci.verdict import EvidenceUnavailable
 
 Obj = dict[str, Any]
@@ -55,14 +56,23 @@ SELF_SUBJECT_REVIEW = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
 # SubjectAccessReviews in flight at once: enough to hide the round trips, few enough
 # that a large audit is not a burst against the API server's priority and fairness.
 REVIEWS_AT_ONCE = 8
-# Service ports probed at once: a hanging backend holds one worker for one timeout.
-SERVICE_PORTS_AT_ONCE = 8
 
 
 def _slug(text: str) -> str:
     """A store name for a path: readable, and distinct for distinct paths."""
     readable = re.sub(r"[^A-Za-z0-9.-]+", "_", text).strip("_")[:60]
     return f"{readable}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+
+
+def _cut_off(paths: list[PathProbe]) -> bool:
+    """Did the probe phase's deadline cut this port off before it was answered?"""
+    return any(r.unanswered for path in paths for r in path.requests)
+
+
+def store_name(target_id: str) -> str:
+    """The store directory of a target: distinct for distinct ids, even ids that differ
+    only in punctuation (``a:b`` and ``a/b``), and readable."""
+    return _slug(target_id)
 
 
 def _probes_to_json(results: list[ProbeResult]) -> list[Obj]:
@@ -85,6 +95,7 @@ class ClusterSession:
         probe_timeout: float = 4.0,
         node_root: str = "",
         replay: bool = False,
+        probe_limits: ProbeLimits | None = None,
     ) -> None:
         self.target = target
         # A replay judges an evidence pack's raw exports: read-only, and nothing is fetched.
@@ -94,7 +105,10 @@ class ClusterSession:
         self.store.put(TARGET_RECORD, target.to_json())
         self.policy = policy or Policy()
         self.progress = progress or (lambda _m: None)
-        self.prober = AnonymousProber(timeout=probe_timeout)
+        # Every live probe of this session, at most probe_limits.at_once in flight.
+        limits = probe_limits or ProbeLimits(timeout=probe_timeout)
+        self.probe_pool = ProbePool(limits, self._say)
+        self.prober = AnonymousProber(timeout=limits.timeout, pool=limits.at_once)
         self._reader: ApiReader | None = None
         self._reviewed: dict[tuple[Identity, Request], AccessAnswer] = {}
         self._review_sets: set[str] = set()
@@ -285,16 +299,38 @@ class ClusterSession:
             pool.shutdown(wait=True, cancel_futures=True)
 
     # ----------------------------------------------------------------- live probes
-    def _probe_urls(self, name: str, urls: list[str]) -> list[ProbeResult]:
+    def _unanswered_probe(self, url: str) -> ProbeResult:
+        reason = self.probe_pool.limits.unanswered_reason()
+        return ProbeResult("GET", url, error=reason, kind=UNANSWERED)
+
+    def _probe_urls(self, name: str, urls: list[str], what: str) -> list[ProbeResult]:
+        """GET each URL without credentials on the probe pool (see probe_pool), in order;
+        one cut off by the phase's deadline is recorded as unanswered."""
+
         def run() -> list[Obj]:
-            return _probes_to_json([self.prober.get(url) for url in urls])
+            answers = self.probe_pool.run(what, urls, self.prober.get, self._unanswered_probe)
+            return _probes_to_json(answers)
 
         return _probes_from_json(self._shared(name, run))
+
+    def _probe_reader(self) -> ApiReader:
+        """API requests that are probes (the node proxy's configz): the suite's
+        credentials, a connection per probe in flight, one attempt with the probe timeout.
+        """
+        limits = self.probe_pool.limits
+        policy = Policy(
+            connect_timeout=self.policy.connect_timeout,
+            read_timeout=limits.timeout,
+            attempts=1,
+        )
+        return ApiReader(sized_client(self.reader().api, limits.at_once), policy)
 
     def api_server_probes(self) -> list[ProbeResult]:
         base = self.target.server.rstrip("/")
         return self._probe_urls(
-            "probe-api-server", [base + path for path in endpoints.API_SERVER_PROBE_PATHS]
+            "probe-api-server",
+            [base + path for path in endpoints.API_SERVER_PROBE_PATHS],
+            "API server paths",
         )
 
     def component_probes(self, component: str, flags: ComponentFlags) -> list[ProbeResult]:
@@ -304,7 +340,7 @@ class ClusterSession:
             for path in endpoints.COMPONENT_PROBE_PATHS
         ]
         safe = flags.pod.replace("/", "_")
-        return self._probe_urls(f"probe-{component}-{safe}", urls)
+        return self._probe_urls(f"probe-{component}-{safe}", urls, f"{flags.pod} paths")
 
     def kubelet_probes(self) -> list[ProbeResult]:
         urls = [
@@ -312,27 +348,39 @@ class ClusterSession:
             for n in self.node_addresses
             if n.address
         ]
-        return self._probe_urls("probe-kubelet", urls)
+        return self._probe_urls("probe-kubelet", urls, "kubelets (GET /pods, no credentials)")
 
     def read_only_port_probes(self, targets: list[endpoints.ReadOnlyTarget]) -> list[ProbeResult]:
         """Plain GET /pods on each kubelet's read-only port (see endpoints.read_only_targets)."""
-        return self._probe_urls("probe-kubelet-read-only", [t.url for t in targets])
+        return self._probe_urls(
+            "probe-kubelet-read-only", [t.url for t in targets], "kubelet read-only ports"
+        )
 
     def etcd_probes(self, urls: list[str]) -> list[ProbeResult]:
-        return self._probe_urls("probe-etcd", [u + "/version" for u in urls])
+        return self._probe_urls("probe-etcd", [u + "/version" for u in urls], "etcd client URLs")
 
     def kubelet_configz(self) -> dict[str, Obj]:
-        """Each node's effective kubelet configuration, through the API server's node proxy."""
+        """Each node's effective kubelet configuration, through the API server's node proxy:
+        ``{"config": ...}``, or ``{"error": why}`` (plus ``"kind": "unanswered"`` when the
+        phase's deadline cut it off). A probe: on the probe pool, one attempt each."""
 
         def read() -> dict[str, Obj]:
-            out: dict[str, Obj] = {}
-            for node in self.node_addresses:
+            reader = self._probe_reader()
+
+            def read_one(node: endpoints.NodeAddress) -> Obj:
                 try:
-                    body = self.reader().get_json(f"/api/v1/nodes/{node.node}/proxy/configz")
-                    out[node.node] = {"config": body.get("kubeletconfig") or {}}
+                    body = reader.get_json(f"/api/v1/nodes/{node.node}/proxy/configz")
                 except ApiUnavailable as exc:
-                    out[node.node] = {"error": str(exc)}
-            return out
+                    return {"error": str(exc)}
+                return {"config": body.get("kubeletconfig") or {}}
+
+            def unanswered(_node: endpoints.NodeAddress) -> Obj:
+                return {"error": self.probe_pool.limits.unanswered_reason(), "kind": UNANSWERED}
+
+            nodes = self.node_addresses
+            what = "kubelet configz through the node proxy"
+            answers = self.probe_pool.run(what, nodes, read_one, unanswered)
+            return {n.node: a for n, a in zip(nodes, answers, strict=True)}
 
         return self._shared("kubelet-configz", read)
 
@@ -340,19 +388,31 @@ class ClusterSession:
         """Each port's answers to SERVICE_PROBE_PATHS through the service proxy, which drops
         our credentials (see :mod:`kubepci.access.service_proxy`), in ``ports`` order.
 
-        Ports are probed SERVICE_PORTS_AT_ONCE at a time; each request is sent once with
-        the probe timeout, so a backend that never answers costs one timeout.
+        Ports are probed on the probe pool, each port's paths one after another (so one
+        request per port is in flight); each request is sent once with the probe timeout,
+        so a backend that never answers costs one timeout. A port the phase's deadline cuts
+        off is recorded as unanswered (``"unanswered": true``) and judges as not judged.
         """
 
         def run() -> list[Obj]:
-            prober = ServiceProxyProber(self.reader().api, self.prober.timeout)
+            limits = self.probe_pool.limits
+            api = sized_client(self.reader().api, limits.at_once)
+            prober = ServiceProxyProber(api, limits.timeout)
+            reason = limits.unanswered_reason()
             if len(ports) > 20:
                 self._say(f"probing {len(ports)} service ports through the service proxy")
-            workers = max(1, min(SERVICE_PORTS_AT_ONCE, len(ports)))
-            with ThreadPoolExecutor(workers, "kubepci-service-probe") as pool:
-                answers = list(pool.map(lambda p: probe_port(prober.get, p), ports))
+            answers = self.probe_pool.run(
+                "service ports",
+                ports,
+                lambda p: probe_port(prober.get, p),
+                lambda p: unanswered_port(prober.host, p, reason),
+            )
             return [
-                {"port": f"{p.ref}:{p.port}", "paths": [a.to_json() for a in paths]}
+                {
+                    "port": f"{p.ref}:{p.port}",
+                    "paths": [a.to_json() for a in paths],
+                    **({"unanswered": True} if _cut_off(paths) else {}),
+                }
                 for p, paths in zip(ports, answers, strict=True)
             ]
 

@@ -4,8 +4,16 @@ Layout::
 
     results.json              scope, control summary, limitations, every check's payload
     raw/<cluster>/<name>.json the snapshot store the checks judged from (redacted copies)
-    manifest.json             scope plus path, size and SHA-256 of every file above
-    SHA256SUMS                the same hashes (and manifest.json's) for ``sha256sum -c``
+    replay.json               what else the verdicts depend on, for ``--from-evidence``
+    inputs/waivers.yaml       the --waivers (and --attestations) file in force, byte for byte
+    manifest.json             scope, suite version, command line, the inputs in force (the
+                              catalogue's, waivers' and attestations' SHA-256) and path, size
+                              and SHA-256 of every file above; "signed": true or false
+    manifest.sig              with --sign-key: Ed25519 signature of manifest.json's bytes
+    SHA256SUMS                the same hashes (and manifest.json's, manifest.sig's) for
+                              ``sha256sum -c``
+
+``kubepci verify PACK`` (:mod:`kubepci.verify`) checks all of it.
 """
 
 from __future__ import annotations
@@ -21,13 +29,16 @@ import pytest
 import kubepci
 from kubepci import jsonio
 from kubepci.report import run
+from kubepci.report.provenance import INPUTS
 from kubepci.report.redact import json_text_may_need_redaction, redact_obj
+from kubepci.report.seal import SIGNATURE, Seal, describe
 
 Obj = dict[str, Any]
 RESULTS = "results.json"
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 RAW = "raw"
+REPLAY = "replay.json"
 
 
 def sha256(path: Path) -> str:
@@ -68,8 +79,18 @@ def _clear_previous(directory: Path) -> None:
     the new manifest; files kubepci did not write are left alone."""
     if not (directory / MANIFEST).is_file():
         return
+    try:
+        listed = [str(e["path"]) for e in json.loads((directory / MANIFEST).read_bytes())["files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        listed = []
+    root = directory.resolve()
+    for name in listed:  # whatever it wrote, e.g. an OSCAL document inside the pack
+        path = (directory / name).resolve()
+        if path.is_relative_to(root) and path.is_file():
+            path.unlink(missing_ok=True)
     shutil.rmtree(directory / RAW, ignore_errors=True)
-    for name in (RESULTS, MANIFEST, SUMS):
+    shutil.rmtree(directory / INPUTS, ignore_errors=True)
+    for name in (RESULTS, MANIFEST, SUMS, SIGNATURE):
         (directory / name).unlink(missing_ok=True)
 
 
@@ -99,33 +120,68 @@ def export_raw(stores: dict[str, Path], directory: Path) -> list[Path]:
     return written
 
 
-def write(directory: Path, view: Obj, stores: dict[str, Path]) -> list[Path]:
-    """Write the pack; returns every file written, manifest and sums last."""
+def _entry(directory: Path, path: Path) -> Obj:
+    return {
+        "path": path.relative_to(directory).as_posix(),
+        "bytes": path.stat().st_size,
+        "sha256": sha256(path),
+    }
+
+
+def write(
+    directory: Path,
+    view: Obj,
+    stores: dict[str, Path],
+    documents: dict[str, Obj] | None = None,
+    seal: Seal | None = None,
+) -> list[Path]:
+    """Write the pack; returns every file written, manifest and sums last.
+
+    ``documents``: further top-level JSON files by name (``replay.json``), hashed too.
+    ``seal``: the inputs in force, the OSCAL document and the signing key (default: the
+    catalogue only, unsigned).
+    """
+    seal = seal or Seal()
     directory.mkdir(parents=True, exist_ok=True)
     _clear_previous(directory)
     files = [directory / RESULTS]
     _write_results(files[0], view)
+    for name, document in sorted((documents or {}).items()):
+        (directory / name).unlink(missing_ok=True)
+        _write_json(directory / name, redact_obj(document))
+        files.append(directory / name)
     files += export_raw(stores, directory)
-    entries = [
-        {
-            "path": f.relative_to(directory).as_posix(),
-            "bytes": f.stat().st_size,
-            "sha256": sha256(f),
+    files += seal.attach(directory)
+    entries = [_entry(directory, f) for f in files]
+    # The OSCAL document's back matter names the files above; inside the pack it is one
+    # of its files too (signed with them), outside it is recorded as an output.
+    seal.write_oscal(view, directory, list(entries))
+    outputs: Obj = {}
+    if seal.oscal is not None and seal.oscal_inside(directory):
+        files.append(seal.oscal)
+        entries.append(_entry(directory, seal.oscal))
+    elif seal.oscal is not None:
+        outputs["oscal"] = {
+            "path": str(seal.oscal),
+            "bytes": seal.oscal.stat().st_size,
+            "sha256": sha256(seal.oscal),
         }
-        for f in files
-    ]
     manifest = {
-        "format": "kubepci-manifest/1",
+        "format": "kubepci-manifest/2",
         "generated_by": f"kubepci {kubepci.__version__}",
         "algorithm": "sha256",
         "scope": view["scope"],
+        **seal.manifest_fields(outputs),
         "files": entries,
     }
     _write_json(directory / MANIFEST, manifest)
+    signature = seal.sign(directory, (directory / MANIFEST).read_bytes())
     sums = [(e["sha256"], e["path"]) for e in entries]
     sums.append((sha256(directory / MANIFEST), MANIFEST))
+    if signature is not None:
+        sums.append((sha256(signature), SIGNATURE))
     (directory / SUMS).write_text("".join(f"{h}  {p}\n" for h, p in sums), encoding="utf-8")
-    return [*files, directory / MANIFEST, directory / SUMS]
+    return [*files, directory / MANIFEST, *([signature] if signature else []), directory / SUMS]
 
 
 def verify(directory: Path) -> list[str]:
@@ -150,24 +206,42 @@ class EvidencePack:
         self.config = config
         self.directory: Path | None = None
         self.written: list[Path] = []
+        self.seal: Seal | None = None
         option = getattr(config.option, "evidence_dir", None)
         if option:
             self.directory = Path(option).expanduser().absolute()
             if self.directory.exists() and not self.directory.is_dir():
                 raise pytest.UsageError(f"--evidence-dir {option}: exists and is not a directory")
+        if not hasattr(config, "workerinput"):
+            # Before any cluster is contacted: a bad key fails the run now, not at its end.
+            self.seal = Seal.from_config(config, self.directory)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.directory is None or hasattr(self.config, "workerinput"):
+        if self.seal is None or self.config.option.collectonly:
             return
-        if self.config.option.collectonly:
+        if self.directory is None:
+            if self.seal.oscal is not None and run.results(self.config):
+                self.seal.write_oscal(run.view(self.config), None, [])
+                self.written = [self.seal.oscal]
             return
-        self.written = write(self.directory, run.view(self.config), run.store_dirs(self.config))
+        stores = run.store_dirs(self.config)
+        self.written = write(
+            self.directory,
+            run.view(self.config),
+            stores,
+            {REPLAY: run.replay_record(self.config, stores)} if stores else {},
+            self.seal,
+        )
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         # tryfirst: the per-item verdict lines must stay the last thing kubepci prints.
-        if self.written and self.directory is not None:
+        if self.written and self.directory is not None and self.seal is not None:
             terminalreporter.write_line(
                 f"kubepci: evidence pack written to {self.directory} "
-                f"({len(self.written)} files; SHA-256 in {MANIFEST})"
+                f"({len(self.written)} files; SHA-256 in {MANIFEST}; {describe(self.seal)})"
+            )
+        if self.written and self.seal is not None and self.seal.oscal is not None:
+            terminalreporter.write_line(
+                f"kubepci: OSCAL assessment results written to {self.seal.oscal}"
             )

@@ -6,20 +6,25 @@ evidence pack cannot disagree (same end time, same order, same roll-up).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import kubepci
 from kubepci import catalogue
 from kubepci.access.cluster import ClusterSession
+from kubepci.facade import Settings
+from kubepci.report import assessor, summary
 from kubepci.report import scope as run_scope
-from kubepci.report import summary
-from kubepci.report.results import ResultCollector
-from kubepci.stash import SESSIONS
+from kubepci.report.results import STARTED, ResultCollector
+from kubepci.stash import SESSIONS, SETTINGS, WAIVERS
+from kubepci.waivers import Waiver
 
 Obj = dict[str, Any]
 VIEW = pytest.StashKey[Obj]()
+REPLAY_FORMAT = "kubepci-replay/1"
 
 
 def sessions(config: pytest.Config) -> dict[str, ClusterSession]:
@@ -54,8 +59,37 @@ def view(config: pytest.Config) -> Obj:
         "limitations": summary.limitations(cat, found, scope, names),
         "results": found,
     }
+    # waiver_register, attestations, and drift against --baseline (None without one).
+    data.update(assessor.sections(config, data))
     config.stash[VIEW] = data
     return data
+
+
+def replay_record(config: pytest.Config, stores: dict[str, Path]) -> Obj:
+    """``replay.json``: the run's date, settings and waivers beside its stores."""
+    return record(config.stash[STARTED], config.stash[SETTINGS], config.stash[WAIVERS], stores)
+
+
+def record(
+    started: dt.datetime,
+    settings: Settings,
+    waivers: list[Waiver],
+    stores: dict[str, Path],
+) -> Obj:
+    """``replay.json`` for a pack whose raw exports are ``stores`` (target id -> store)."""
+    return {
+        "format": REPLAY_FORMAT,
+        "suite_version": kubepci.__version__,
+        "started_utc": started.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        # Waivers are judged against the day of the run: one valid then stays valid here.
+        "waivers_checked_on": started.astimezone(dt.UTC).date().isoformat(),
+        "settings": {
+            "token_lifetime_limit": settings.token_lifetime_limit,
+            "node_root": settings.node_root,
+        },
+        "waivers": [w.to_json() for w in waivers],
+        "clusters": [{"id": target, "store": path.name} for target, path in stores.items()],
+    }
 
 
 def store_dirs(config: pytest.Config) -> dict[str, Path]:

@@ -18,6 +18,7 @@ import kubepci
 from kubepci.access.cluster import ClusterSession
 from kubepci.report.redact import redact_argv, redact_obj
 from kubepci.report.results import STARTED
+from kubepci.stash import REPLAYED
 from kubepci.verdict import EvidenceUnavailable
 
 FINISHED = pytest.StashKey[dt.datetime]()
@@ -118,4 +119,12 @@ def build(config: pytest.Config, sessions: dict[str, ClusterSession]) -> Obj:
         },
         "clusters": [cluster_scope(s) for s in sessions.values()],
     }
+    replayed = config.stash.get(REPLAYED, None)
+    if replayed is not None:
+        # A re-performance: the verdicts are those of the recorded evidence, collected when
+        # the original run started; this run only judged it again.
+        scope["replay_of"] = {
+            "evidence_pack": str(replayed.directory),
+            "started_utc": replayed.started_utc,
+        }
     return redact_obj(scope)

@@ -29,7 +29,7 @@ def kubeconfig(path: Path, *contexts: str) -> str:
 
 
 def config(kubeconfigs: list[str], contexts: list[str] = (), args: list[str] = ()) -> object:
-    option = SimpleNamespace(kubeconfig=kubeconfigs, context=list(contexts))
+    option = SimpleNamespace(kubeconfig=kubeconfigs, context=list(contexts), from_evidence=None)
     return SimpleNamespace(option=option, args=list(args))
 
 
