@@ -28,6 +28,7 @@ venv: $(VENV)/.installed
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy kubepci tests_pci
 
 unit: venv
 	$(VENV)/bin/pytest tests/unit -q
@@ -81,12 +82,15 @@ audit: venv
 evidence: audit
 
 # Scale benchmark against the local cluster (the compliant one is brought up if none is):
-# SIZES="1000 5000 10000" pod counts, other kinds in proportion; writes bench/RESULTS.md.
+# SIZES="1000 5000 10000" pod counts, other kinds in proportion (SIZES=none: axes only);
+# NODES=1000 fake nodes on loopback and SERVICES=1000 Services with endpoints (0: skip an
+# axis), each against a curl sweep of the same probes; writes bench/RESULTS.md.
 bench: venv deps
 	@$(PY) -c 'import sys; from harness import cluster_state; \
 	  sys.exit(0 if cluster_state.read().get("KUBECONFIG") else 1)' || \
 	  { $(MAKE) --no-print-directory k8s && $(PY) -m harness.cluster_up kind-configs/compliant.yaml; }
-	$(PY) -m bench --sizes "$(or $(SIZES),1000 5000 10000)"
+	$(PY) -m bench --sizes "$(or $(SIZES),1000 5000 10000)" \
+	  --nodes "$(or $(NODES),1000)" --services "$(or $(SERVICES),1000)"
 
 clean:
 	rm -rf $(OUT) .pytest_cache

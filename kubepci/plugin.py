@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from kubepci import catalogue, replay
+from kubepci import catalogue, invocation, replay, selection
 from kubepci.access.api import Policy
 from kubepci.access.cluster import ClusterSession, store_name
 from kubepci.access.kubeconfig import KubeconfigError, resolve_targets
@@ -69,6 +69,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="kubeconfig context to audit; repeatable (default: each file's current context)",
     )
     group.addoption(
+        "--check",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only this check (a catalogue id, e.g. kubelet-config); repeatable. "
+        "-k ID selects by id too",
+    )
+    group.addoption(
         "--waivers",
         metavar="FILE",
         help="YAML list of accepted findings: check, selector, justification, approver, expires",
@@ -89,6 +97,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--evidence-dir",
         metavar="DIR",
         help="write results.json, the raw exports judged from and a SHA-256 manifest here",
+    )
+    group.addoption(
+        "--sign-key",
+        metavar="PATH",
+        help="Ed25519 private key (PEM) that signs the evidence pack's manifest (manifest.sig;"
+        " needs --evidence-dir; an encrypted key's passphrase in $KUBEPCI_SIGN_KEY_PASSPHRASE)",
+    )
+    group.addoption(
+        "--oscal",
+        metavar="FILE",
+        help="write the run as an OSCAL assessment-results document (JSON) here",
     )
     group.addoption(
         "--from-evidence",
@@ -224,32 +243,50 @@ def _say(config: pytest.Config, message: str) -> None:
         reporter.write_line(redact(f"kubepci: {message}"))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    """``pytest --kubeconfig PATH`` (space or ``=``), from any directory, runs the shipped
+    suite: the last point where pytest's test paths can still change (see
+    :mod:`kubepci.invocation`)."""
+    invocation.name_the_suite(args, early_config.known_args_namespace)
+    if invocation.rootdir_from_kubeconfig(early_config, args):
+        # pytest's cache writes under the rootdir: never into the kubeconfig's folder.
+        early_config.pluginmanager.set_blocked("cacheprovider")
+        early_config.pluginmanager.set_blocked("stepwise")  # it needs the cache
+
+
 def _audit_requested(config: pytest.Config) -> bool:
     """Is this run an audit? The plugin is loaded into every pytest run of the environment
-    it is installed in, so it stays passive unless asked: an explicit --kubeconfig or
-    --context, or the shipped suite among the arguments."""
-    if config.option.kubeconfig or config.option.context or config.option.from_evidence:
-        return True
-    return any("tests_pci" in str(arg) for arg in config.args)
+    it is installed in, so it stays passive unless asked: an option that asks for an audit
+    (--kubeconfig, --context, --check, --from-evidence), or the shipped suite among the
+    test paths (not merely a path whose name contains "tests_pci")."""
+    return invocation.asks_for_audit(config.option) or invocation.names_the_suite(config)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
+    invocation.collect_the_suite(session.config)
     if _audit_requested(session.config):
+        # Before any cluster is contacted: a typo costs no audit.
+        selection.validate(session.config.option.check, catalogue.load().checks)
         _start_audit(session.config)
 
 
-def _guard_rootdir(config: pytest.Config) -> None:
-    """pytest picks its rootdir before plugin options are known, so in
-    ``pytest --kubeconfig PATH`` it takes PATH's folder for the project and, finding no
-    test paths there, would collect everything under the current directory."""
-    invocation = config.invocation_params.dir
-    folders = {Path(k).expanduser().resolve().parent for k in config.option.kubeconfig}
-    if config.rootpath in folders and config.args == [str(invocation)]:
-        raise pytest.UsageError(
-            "pytest took the kubeconfig's folder as its rootdir; write --kubeconfig=PATH "
-            "(with '=') or name the suite: pytest --pyargs tests_pci --kubeconfig PATH"
-        )
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each bound test answers to its check id under ``-k`` (tryfirst: before pytest's
+    own -k deselection), and ``--check`` keeps only the checks it names."""
+    for item in items:
+        check_id = selection.check_of(item)
+        if check_id is not None:
+            item.extra_keyword_matches.add(check_id)
+    if config.option.check:
+        kept, deselected = selection.select(items, set(config.option.check))
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = kept
 
 
 def _start_replay(config: pytest.Config) -> None:
@@ -298,7 +335,6 @@ def _start_audit(config: pytest.Config) -> None:
     if config.option.from_evidence:
         _start_replay(config)
         return
-    _guard_rootdir(config)
     try:
         targets = resolve_targets(config.option.kubeconfig, config.option.context)
     except KubeconfigError as exc:
@@ -443,9 +479,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         return report
     result = view.result
     if call.excinfo is not None:
-        if call.excinfo.errisinstance(EvidenceUnavailable):
+        failure = call.excinfo.value
+        if isinstance(failure, EvidenceUnavailable):
             result.verdict = Verdict.ERROR
-            result.reason = f"evidence unavailable: {call.excinfo.value.reason}"
+            result.reason = f"evidence unavailable: {failure.reason}"
             report.longrepr = result.reason
         elif result.verdict not in (Verdict.FAILED, Verdict.WAIVED) and not report.skipped:
             # A bug or an unexpected answer inside a check is never a pass or a finding.
@@ -464,7 +501,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     # JUnit XML takes properties from the teardown report, which pytest builds from a copy
     # of item.user_properties: without this no <property> is ever written.
     item.user_properties.extend(properties)
-    report.extras = [*getattr(report, "extras", []), *htmlreport.extras(payload)]
+    # pytest-html reads report.extras (an attribute it adds, unknown to pytest's types).
+    setattr(report, "extras", [*getattr(report, "extras", []), *htmlreport.extras(payload)])  # noqa: B010
     return report
 
 

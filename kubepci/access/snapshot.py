@@ -9,6 +9,7 @@ stored as a failure, so every check that needs it errors with the same one-line 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import time
@@ -247,7 +248,7 @@ class Snapshot:
         self._reader()  # credentials are loaded once, before the threads need them
         with gc_paused(), ThreadPoolExecutor(lists_at_once, "kubepci-list") as pool:
             futures = {
-                r: pool.submit(self.store.ensure, f"list-{r}", lambda r=r: self._list(r))
+                r: pool.submit(self.store.ensure, f"list-{r}", functools.partial(self._list, r))
                 for r in wanted
             }
             for resource, future in futures.items():

@@ -107,7 +107,8 @@ def lifecycles(events: list[Obj]) -> tuple[list[Lifecycle], list[Write]]:
         verb = str(event.get("verb", ""))
         at = str(event.get("stageTimestamp") or event.get("requestReceivedTimestamp") or "")
         who, groups = _effective(event)
-        body = event.get("requestObject") if isinstance(event.get("requestObject"), dict) else {}
+        request_object = event.get("requestObject")
+        body: Obj = request_object if isinstance(request_object, dict) else {}
         if verb == "create" and not sub:
             spec = body.get("spec") if isinstance(body.get("spec"), dict) else None
             name = name or str((body.get("metadata") or {}).get("name") or "")

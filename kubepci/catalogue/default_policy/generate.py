@@ -248,7 +248,8 @@ def kubeadm(src: Source) -> Obj:
     for rel in reversed(CONSTANT_FILES):  # constants.go wins a clash
         consts |= dict(re.findall(r'^\s*([A-Z]\w*)\s*=\s*"([^"]*)"', src.text(rel), re.M))
     reasons = {consts[name]: why for name, why in NOT_SET_ASIDE.items()}
-    phases, data = f"{KUBEADM}/phases", {k: {} for k in KEYS}
+    phases = f"{KUBEADM}/phases"
+    data: dict[str, dict[tuple[str, str], Obj]] = {k: {} for k in KEYS}
     grants = [(f"{phases}/{f}", line, key, obj) for f, line, key, obj in kubeadm_grants(consts)]
     # CoreDNS's ClusterRole and binding are YAML manifests in manifests.go; read them as YAML.
     dns_go = f"{phases}/addons/dns/manifests.go"
