@@ -159,10 +159,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.help or not _audit_requested(config):
         return  # passive: another project's run gets no store, no outputs, no redaction
     _activate(config)
-    if getattr(config.option, "dist", "no") == "load":
-        # pytest-xdist: each cluster's checks on one worker (their parametrization carries
-        # an xdist_group per cluster), so a cluster's lists are parsed by one process.
-        config.option.dist = "loadgroup"
 
 
 def _activate(config: pytest.Config) -> None:
@@ -187,6 +183,17 @@ def pytest_configure_node(node: Any) -> None:
     """pytest-xdist: every worker shares the controller's evidence store."""
     if STORE in node.config.stash:
         node.workerinput["kubepci_store"] = str(node.config.stash[STORE])
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist: each cluster's checks on one worker, so a cluster's lists are parsed
+    by one process (see kubepci.scheduling); any --dist mode but "load" is left as asked."""
+    if STORE not in config.stash or config.option.dist != "load":
+        return None
+    from kubepci.scheduling import ClusterScheduling
+
+    return ClusterScheduling(config, log)
 
 
 # tryfirst: xdist's own implementation answers too, and without it which one pluggy asks
@@ -413,7 +420,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     targets = metafunc.config.stash[TARGETS]
     metafunc.parametrize(
         "_kubepci_target",
-        [pytest.param(t.id, marks=pytest.mark.xdist_group(t.id)) for t in targets],
+        [t.id for t in targets],
         ids=[t.id for t in targets],
         indirect=True,
     )

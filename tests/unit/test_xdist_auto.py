@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 import yaml
 
 from kubepci.plugin import pytest_xdist_auto_num_workers
+from kubepci.scheduling import cluster_of
 
 
 def kubeconfig(path: Path, *contexts: str) -> str:
@@ -28,9 +30,22 @@ def kubeconfig(path: Path, *contexts: str) -> str:
     return str(path)
 
 
-def config(kubeconfigs: list[str], contexts: list[str] = (), args: list[str] = ()) -> object:
-    option = SimpleNamespace(kubeconfig=kubeconfigs, context=list(contexts), from_evidence=None)
-    return SimpleNamespace(option=option, args=list(args))
+def config(
+    kubeconfigs: list[str],
+    contexts: list[str] = (),
+    args: list[str] = (),
+    from_evidence: str | None = None,
+) -> object:
+    option = SimpleNamespace(
+        kubeconfig=kubeconfigs,
+        context=list(contexts),
+        from_evidence=from_evidence,
+        check=[],
+        pyargs=False,
+    )
+    return SimpleNamespace(
+        option=option, args=list(args), invocation_params=SimpleNamespace(dir=Path.cwd())
+    )
 
 
 def test_one_cluster_runs_in_process(tmp_path: Path) -> None:
@@ -57,3 +72,27 @@ def test_not_an_audit_leaves_xdist_alone() -> None:
 
 def test_bad_kubeconfig_is_left_to_session_start(tmp_path: Path) -> None:
     assert pytest_xdist_auto_num_workers(config([str(tmp_path / "missing")])) is None
+
+
+def test_a_replay_counts_the_clusters_of_its_pack(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    (tmp_path / "replay.json").write_text('{"clusters": [{"id": "a"}, {"id": "b"}]}')
+    assert pytest_xdist_auto_num_workers(config([], from_evidence=str(tmp_path))) == 2
+    (tmp_path / "replay.json").write_text('{"clusters": [{"id": "a"}]}')
+    assert pytest_xdist_auto_num_workers(config([], from_evidence=str(tmp_path))) == 0
+
+
+def test_a_replay_of_no_pack_is_left_to_session_start(tmp_path: Path) -> None:
+    assert pytest_xdist_auto_num_workers(config([], from_evidence=str(tmp_path))) is None
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "scope"),
+    [
+        ("tests_pci/test_a.py::test_b[kubernetes-admin@kind-pci]", "kubernetes-admin@kind-pci"),
+        ("test_a.py::test_b[ctx[1]]", "ctx[1]"),
+        ("test_a.py::test_b", "test_a.py::test_b"),
+    ],
+)
+def test_the_cluster_is_the_scheduling_scope(nodeid: str, scope: str) -> None:
+    assert cluster_of(nodeid) == scope
