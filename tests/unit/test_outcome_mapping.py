@@ -139,8 +139,16 @@ def test_prints_a_token(capsys):
     assert False, "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider", "test_other.py")
+    tmp = pytester.path / "tmp"
+    tmp.mkdir()
+    pytester._monkeypatch.setenv("TMPDIR", str(tmp))
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "test_other.py", f"--html={pytester.path / 'other.html'}"
+    )
     assert result.ret == 1
+    html = (pytester.path / "other.html").read_text()
+    assert 'data-column-type="check"' not in html and "PCI item" not in html
+    assert not list(tmp.glob("kubepci-*"))
     # Their output is theirs: not redacted, no kubepci summary, no store left behind.
     result.stdout.fnmatch_lines(["*eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0*"])
     assert "kubepci:" not in result.stdout.str()
