@@ -1,8 +1,11 @@
 """The ``cluster`` fixture: what a check sees, and the only ways it can end.
 
 A check reads evidence (``cluster.snapshot``, ``cluster.rbac``, ``cluster.flags(...)``,
-probes) and ends with :meth:`Cluster.judge`, :meth:`Cluster.not_applicable` or
-:meth:`Cluster.manual`. Evidence that cannot be collected raises
+probes), hands it to a judging function of :mod:`kubepci.analysis` and ends with
+:meth:`Cluster.conclude` on the :class:`~kubepci.analysis.judgement.Judgement` it returns
+(which records its evidence, then judges, or ends not applicable, manual or in error).
+:meth:`Cluster.judge`, :meth:`Cluster.not_applicable` and :meth:`Cluster.manual` are the
+endings it maps to. Evidence that cannot be collected raises
 :class:`~kubepci.verdict.EvidenceUnavailable` from wherever it is read, which the plugin
 reports as an error: a check has no path to "passed" without judging evidence.
 """
@@ -30,6 +33,7 @@ from kubepci.analysis.access_review import (
 from kubepci.analysis.authorizer import Identity, Request
 from kubepci.analysis.endpoints import NodeAddress, ReadOnlyTarget, ServicePort
 from kubepci.analysis.flags import ComponentFlags
+from kubepci.analysis.judgement import Judgement
 from kubepci.analysis.privilege_paths import Holding
 from kubepci.analysis.privilege_report import PrivilegeReport
 from kubepci.analysis.rbac import RbacGraph
@@ -353,6 +357,30 @@ class Cluster:
             pytest.xfail(f"waived: {self.result.reason}")
         self.result.verdict = Verdict.PASSED
         self.result.reason = passed
+
+    def conclude(self, judgement: Judgement, final: bool = True) -> None:
+        """Record the judgement's evidence in order, then end as it says: not applicable,
+        manual, evidence unavailable, or :meth:`judge` with its findings and pass reason.
+
+        ``final=False`` concludes a step (:class:`~kubepci.analysis.judgement.Plan`): its
+        evidence is recorded and an ending ends the check; otherwise the check gathers on.
+        """
+        __tracebackhide__ = True
+        self.result.evidence.extend(judgement.evidence)
+        if judgement.not_applicable:
+            raise NotApplicable(judgement.not_applicable)
+        if judgement.manual:
+            raise ManualAttestation(judgement.manual)
+        if judgement.unavailable:
+            raise EvidenceUnavailable(judgement.unavailable)
+        if not final:
+            if judgement.findings or judgement.passed:
+                raise ValueError("a step's judgement holds a verdict: conclude it as final")
+            return
+        if not judgement.findings and not judgement.passed:
+            # Fail closed: a judgement that names no finding must say why the control holds.
+            raise EvidenceUnavailable("the judgement gave neither findings nor a pass reason")
+        self.judge(list(judgement.findings), passed=judgement.passed)
 
     def not_applicable(self, reason: str) -> NoReturn:
         raise NotApplicable(reason)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import sys
 import tempfile
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -279,6 +281,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         # Before any cluster is contacted: a typo costs no audit.
         selection.validate(session.config.option.check, catalogue.load().checks)
         _start_audit(session.config)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session):
+    """An output that cannot be written (the evidence pack, the report) is an internal
+    error, exit 3: raised on from here, Python would end the run with exit 1, which a CI
+    gate reads as findings."""
+    try:
+        return (yield)
+    except Exception:
+        if not _audit_requested(session.config):
+            raise
+        traceback.print_exc(file=sys.stderr)
+        sys.stderr.write("kubepci: internal error while writing the outputs (exit 3)\n")
+        session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+        return None
 
 
 @pytest.hookimpl(tryfirst=True)

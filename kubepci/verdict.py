@@ -2,8 +2,9 @@
 
 A check ends in exactly one verdict. Only ``passed`` (and ``waived``, which is a
 failure an approver accepted in writing) say the control holds; ``manual`` and
-``not_applicable`` say the suite cannot judge, and ``error`` says the evidence
-could not be collected. None of those is ever reported as a pass.
+``not_applicable`` say the suite cannot judge, ``attested`` says a named person vouches,
+in a dated and unexpired attestation, for what the suite cannot see, and ``error`` says
+the evidence could not be collected. None of those is ever reported as a pass.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ class Verdict(StrEnum):
     NOT_APPLICABLE = "not_applicable"
     MANUAL = "manual"
     WAIVED = "waived"
+    # A manual check a named person attested, with a dated, unexpired attestation and a
+    # hashed supporting document (kubepci.attestations): not judged by the suite.
+    ATTESTED = "attested"
 
 
 @dataclass(frozen=True, order=True)
@@ -104,6 +108,8 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     waived: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
+    # The attestation a manual check was matched with (in force or expired), else None.
+    attestation: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -114,6 +120,7 @@ class CheckResult:
             "findings": [f.to_json() for f in self.findings],
             "waived": self.waived,
             "evidence": [e.to_json() for e in self.evidence],
+            "attestation": self.attestation,
         }
 
 

@@ -4,16 +4,10 @@ Kubernetes means an external identity provider rather than static credentials.""
 from __future__ import annotations
 
 from kubepci import check
-from kubepci.analysis import credentials
-from kubepci.analysis.distribution import managed_authentication
+from kubepci.analysis import authenticators, credentials
+from kubepci.analysis.flags import ComponentFlags
 from kubepci.facade import Cluster
-from kubepci.verdict import EvidenceUnavailable, Finding, NotApplicable
-
-EXTERNAL_FLAGS = (
-    "authentication-config",
-    "oidc-issuer-url",
-    "authentication-token-webhook-config-file",
-)
+from kubepci.verdict import NotApplicable
 
 
 @check("external-authenticator")
@@ -23,27 +17,13 @@ def test_api_server_trusts_external_identity_provider(cluster: Cluster) -> None:
     flags are judged whatever the distribution; a managed control plane (decided from
     evidence no tenant can forge) is the provider's IAM, which only a person can attest."""
     distribution = cluster.distribution
-    cluster.evidence("Distribution", distribution.to_json(), "objects")
+    cluster.conclude(authenticators.distribution_evidence(distribution), final=False)
+    apiservers: list[ComponentFlags] | None
     try:
         apiservers = cluster.flags("kube-apiserver")
     except NotApplicable:
-        cluster.manual(managed_authentication(distribution))
-    findings = []
-    for flags in apiservers:
-        cluster.evidence(
-            f"kube-apiserver flags ({flags.pod})", flags.evidence(list(EXTERNAL_FLAGS)), "flags"
-        )
-        if not any(flags.get(name) for name in EXTERNAL_FLAGS):
-            findings.append(
-                Finding(
-                    "Pod",
-                    *flags.pod.split("/", 1),
-                    "no external authenticator: none of "
-                    + ", ".join(f"--{n}" for n in EXTERNAL_FLAGS)
-                    + " is set",
-                )
-            )
-    cluster.judge(findings, passed="an external authenticator is configured")
+        apiservers = None  # a managed control plane: its flags are not visible
+    cluster.conclude(authenticators.judge_external_authenticator(distribution, apiservers))
 
 
 @check("kubeconfig-credential-plugin")
@@ -52,18 +32,12 @@ def test_kubeconfig_user_authenticates_through_plugin(cluster: Cluster) -> None:
     or auth-provider plugin, and sends no static token, password, client certificate or
     ServiceAccount token (judged on what client-go sends, every credential of it)."""
     credential = cluster.interactive_credential()
-    why_not = credentials.unjudged(credential, cluster.identity, "plugin")
-    if why_not:
-        raise EvidenceUnavailable(why_not)
-    cluster.judge(
-        credentials.static_credential_findings(cluster.target.user, credential, cluster.identity),
-        passed=f"authenticates through {credential.detail}",
+    cluster.conclude(
+        credentials.judge_plugin_credential(cluster.target.user, credential, cluster.identity)
     )
 
 
 @check("mfa-at-identity-provider")
 def test_identity_provider_enforces_mfa(cluster: Cluster) -> None:
     """1.6.1 — MFA is enforced by the identity provider, which the cluster cannot see."""
-    cluster.manual(
-        "MFA is enforced in the identity provider's policy; attach that policy as evidence"
-    )
+    cluster.conclude(authenticators.judge_mfa_at_identity_provider())

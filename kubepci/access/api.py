@@ -30,7 +30,6 @@ METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v
 REVIEW_PATHS = (
     "/apis/authentication.k8s.io/v1/selfsubjectreviews",
     "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-    "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
     # Asks whether another identity may do something: confirms each RBAC finding and
     # detects an authorizer that grants everyone. Like the others, it stores nothing.
     "/apis/authorization.k8s.io/v1/subjectaccessreviews",

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from kubepci.access import nodefs
+from kubepci.access import node_proxy, nodefs
 from kubepci.access.api import ApiReader, ApiUnavailable, Policy, build_client
 from kubepci.access.auditlog import AuditLogRead, read_csr_writes
 from kubepci.access.component_files import read_config_file
@@ -361,8 +361,10 @@ class ClusterSession:
 
     def kubelet_configz(self) -> dict[str, Obj]:
         """Each node's effective kubelet configuration, through the API server's node proxy:
-        ``{"config": ...}``, or ``{"error": why}`` (plus ``"kind": "unanswered"`` when the
-        phase's deadline cut it off). A probe: on the probe pool, one attempt each."""
+        ``{"config": ...}``, or ``{"error": why, "status": ...}`` (plus ``"kind"``:
+        ``unanswered`` when the phase's deadline cut it off, ``not-granted`` when the API
+        server confirms the optional nodes/proxy grant is absent: see node_proxy). A probe:
+        on the probe pool, one attempt each."""
 
         def read() -> dict[str, Obj]:
             reader = self._probe_reader()
@@ -371,7 +373,7 @@ class ClusterSession:
                 try:
                     body = reader.get_json(f"/api/v1/nodes/{node.node}/proxy/configz")
                 except ApiUnavailable as exc:
-                    return {"error": str(exc)}
+                    return {"error": str(exc), "status": exc.status}
                 return {"config": body.get("kubeletconfig") or {}}
 
             def unanswered(_node: endpoints.NodeAddress) -> Obj:
@@ -380,7 +382,13 @@ class ClusterSession:
             nodes = self.node_addresses
             what = "kubelet configz through the node proxy"
             answers = self.probe_pool.run(what, nodes, read_one, unanswered)
-            return {n.node: a for n, a in zip(nodes, answers, strict=True)}
+            configz = {n.node: a for n, a in zip(nodes, answers, strict=True)}
+            return node_proxy.mark_not_granted(
+                configz,
+                lambda: self.reader().review(
+                    node_proxy.SELF_SUBJECT_ACCESS_REVIEW, node_proxy.review_body()
+                ),
+            )
 
         return self._shared("kubelet-configz", read)
 

@@ -115,7 +115,9 @@ class ProbePool:
             if now >= deadline:
                 break
             _, pending = wait(
-                pending, timeout=min(deadline - now, limits.progress_every), return_when=ALL_COMPLETED
+                pending,
+                timeout=min(deadline - now, limits.progress_every),
+                return_when=ALL_COMPLETED,
             )
             now = self._clock()
             if pending and now - said >= limits.progress_every:

@@ -30,6 +30,7 @@ from kubepci.access.probes import (
 )
 from kubepci.analysis import service_answers
 from kubepci.analysis.endpoints import SERVICE_PROBE_PATHS, ServicePort
+from kubepci.records.probes import UNANSWERED
 
 CREDENTIALS_NOTE = "stripped by the API server's service proxy"
 Send = Callable[[str], ProbeResult]
@@ -125,6 +126,15 @@ def probe_path(send: Send, port: ServicePort, scheme: str, path: str) -> PathPro
             break
         requests.append(send(target))
     return PathProbe(path, scheme, tuple(requests))
+
+
+def unanswered_port(host: str, port: ServicePort, reason: str) -> list[PathProbe]:
+    """The record of a port its phase's deadline cut off (kubepci.access.probe_pool): its
+    landing page, never answered. It judges as not judged, so the check never passes it.
+    """
+    url = host + port.proxy_prefix(port.scheme) + SERVICE_PROBE_PATHS[0]
+    request = ProbeResult("GET", url, error=reason, credentials=CREDENTIALS_NOTE, kind=UNANSWERED)
+    return [PathProbe(SERVICE_PROBE_PATHS[0], port.scheme, (request,))]
 
 
 def probe_port(send: Send, port: ServicePort) -> list[PathProbe]:

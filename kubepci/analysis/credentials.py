@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubepci.analysis.judgement import Draft, Judgement, drafted
 from kubepci.records.credentials import SERVICE_ACCOUNT_PREFIX, Credential
-from kubepci.verdict import Finding
+from kubepci.verdict import EvidenceUnavailable, Finding
 
 Obj = dict[str, Any]
 KIND = "KubeconfigUser"
@@ -150,3 +151,35 @@ def static_credential_findings(user: str, credential: Credential, identity: Obj)
             )
         )
     return findings
+
+
+# ----------------------------------------------------------------------- the checks
+@drafted
+def judge_revocable_credential(
+    draft: Draft, user: str, credential: Credential, identity: Obj, lifetime_limit: int
+) -> Judgement:
+    """1.3.1: the person sends no client certificate and holds no ServiceAccount token
+    that never expires or outlives the policy."""
+    why_not = unjudged(credential, identity, "revocable")
+    if why_not:
+        raise EvidenceUnavailable(why_not)
+    return draft.judge(
+        revocation_findings(user, credential, lifetime_limit),
+        passed=f"the kubeconfig user sends no client certificate; it authenticates with "
+        f"{credential.detail}",
+    )
+
+
+@drafted
+def judge_plugin_credential(
+    draft: Draft, user: str, credential: Credential, identity: Obj
+) -> Judgement:
+    """1.6.1: the person authenticates, as themselves, through an exec or auth-provider
+    plugin and sends nothing static."""
+    why_not = unjudged(credential, identity, "plugin")
+    if why_not:
+        raise EvidenceUnavailable(why_not)
+    return draft.judge(
+        static_credential_findings(user, credential, identity),
+        passed=f"authenticates through {credential.detail}",
+    )

@@ -25,7 +25,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kubepci.analysis.flags import ComponentFlags, component_of, parse_duration
+from kubepci.analysis.flags import (
+    ComponentFlags,
+    component_of,
+    parse_duration,
+    token_expiration_cap,
+)
+from kubepci.analysis.judgement import Draft, Gathered, Judgement, drafted, pod_finding
+from kubepci.verdict import EvidenceUnavailable, Finding, NotApplicable
 
 Obj = dict[str, Any]
 
@@ -201,3 +208,86 @@ def longest_lifetime(token: ProjectedToken, issuances: Sequence[TokenIssuance]) 
     if not issuances:
         raise ValueError("no token issuance to judge against")
     return max((effective_lifetime(token, i) for i in issuances), key=lambda life: life.effective)
+
+
+# ----------------------------------------------------------------------- the checks
+@drafted
+def judge_token_lifetime_cap(
+    draft: Draft, instances: Sequence[ComponentFlags], limit: int
+) -> Judgement:
+    """1.3.4: --service-account-max-token-expiration (0, its default, is no cap) is set
+    within ``limit`` seconds, and --service-account-extend-token-expiration=false."""
+    findings: list[Finding] = []
+    for flags in instances:
+        draft.record(
+            f"kube-apiserver flags ({flags.pod})", flags.evidence([MAX_FLAG, EXTEND_FLAG]), "flags"
+        )
+        cap = token_expiration_cap(flags)
+        if cap == 0:
+            findings.append(
+                pod_finding(
+                    flags.pod,
+                    f"no token lifetime cap ({flags.source(MAX_FLAG)}): tokens "
+                    "may be requested for any lifetime",
+                )
+            )
+        elif cap > limit:
+            findings.append(
+                pod_finding(
+                    flags.pod, f"{flags.source(MAX_FLAG)}: {cap:g}s exceeds the {limit}s policy"
+                )
+            )
+        if flags.is_true(EXTEND_FLAG):
+            findings.append(
+                pod_finding(
+                    flags.pod,
+                    "admission-injected tokens are extended to one year: "
+                    + flags.source(EXTEND_FLAG),
+                )
+            )
+    return draft.judge(findings, passed=f"token lifetimes capped within {limit}s")
+
+
+def issuances(
+    apiservers: Gathered[list[ComponentFlags]], pods: Gathered[list[Obj]]
+) -> list[TokenIssuance]:
+    """How each kube-apiserver issues pod tokens; Kubernetes' defaults (no maximum, the
+    one-year extension on) where its flags cannot be read, with the reason."""
+    try:
+        return [
+            TokenIssuance.from_flags(f, apiserver_argv(pods.get(), f.pod)) for f in apiservers.get()
+        ]
+    except (NotApplicable, EvidenceUnavailable) as exc:
+        return [TokenIssuance.kubernetes_defaults(str(exc))]
+
+
+@drafted
+def judge_projected_tokens(
+    draft: Draft,
+    apiservers: Gathered[list[ComponentFlags]],
+    pods: Gathered[list[Obj]],
+    limit: int,
+) -> Judgement:
+    """1.3.4: every projected token a pod holds lives at most ``limit`` seconds, by the
+    lifetime the API server gives it (the longest any server would)."""
+    issued = issuances(apiservers, pods)
+    draft.record("How the API server issues pod tokens", [i.to_json() for i in issued])
+    findings: list[Finding] = []
+    changed: list[str] = []
+    for pod in pods.get():
+        meta = pod["metadata"]
+        too_long = []
+        for token in projected_tokens(pod):
+            life = longest_lifetime(token, issued)
+            text = f"projected token volume {token.volume} {life.text()}"
+            if life.effective != life.requested:
+                changed.append(f"Pod {meta.get('namespace', '')}/{meta['name']}: {text}")
+            if life.effective > limit:
+                too_long.append(f"{text}, over the {limit}s policy")
+        if too_long:
+            findings.append(
+                Finding("Pod", meta.get("namespace", ""), meta["name"], "; ".join(too_long))
+            )
+    draft.record("Policy", f"longest acceptable token lifetime: {limit}s")
+    draft.record("Tokens the server issues for another lifetime than asked", changed)
+    return draft.judge(findings, passed=f"every projected token lives at most {limit}s")

@@ -37,6 +37,7 @@ footer { order: 2; }
 .kp-v-error { background: #f1b0b0; color: #5a0000; }
 .kp-v-manual, .kp-v-not_applicable { background: #fdf0c2; color: #6b5200; }
 .kp-v-waived { background: #e0dcf5; color: #3b2a80; }
+.kp-v-attested { background: #d2eef3; color: #0b4f5c; }
 .kp-v-not_run { background: #e6e6e6; color: #444; }
 .kp pre, .kp-check pre { white-space: pre-wrap; word-break: break-all; max-height: 30em;
         overflow: auto; background: #fafafa; border: 1px solid #ddd; padding: 4px; margin: 2px 0; }
@@ -178,6 +179,22 @@ def _waived_class(waived: Obj) -> str:
     return found if accepted in ("", found) else f"{found or '(none)'} (waiver: {accepted})"
 
 
+def attestation_html(record: Obj) -> str:
+    """The attestation a manual check was matched with: in force (the check is attested)
+    or expired (the check is manual again)."""
+    document = record.get("document") or {}
+    rows = [
+        ("Status", escape(str(record.get("status", "")))),
+        ("Statement", escape(str(record.get("statement", "")))),
+        ("Attested by", escape(f"{record.get('attested_by', '')} ({record.get('role', '')})")),
+        ("Date / expires", escape(f"{record.get('date', '')} / {record.get('expires', '')}")),
+        ("Document", f"<code>{escape(str(document.get('ref', '')))}</code>"),
+        ("SHA-256", f"<code>{escape(str(document.get('sha256', '')))}</code>"),
+        ("Document check", escape(str(document.get("verification", "")))),
+    ]
+    return "<p><b>Attestation</b></p>" + _dl(rows)
+
+
 def check_html(payload: Obj) -> str:
     """One check on one cluster: what it verifies, verdict and why, remediation, evidence."""
     verdict = str(payload.get("verdict", ""))
@@ -221,6 +238,8 @@ def check_html(payload: Obj) -> str:
             "<p><b>Waivers applied</b></p>"
             + _table(["Finding", "Class", "Approved by", "Expires", "Justification"], rows)
         )
+    if payload.get("attestation"):
+        parts.append(attestation_html(payload["attestation"]))
     parts.append(f"<p><b>Remediation</b> {escape(str(payload.get('remediation', '')))}</p>")
     parts.append(f"<p><b>Evidence source</b> {escape(str(payload.get('evidence_source', '')))}</p>")
     evidence = payload.get("evidence") or []
@@ -359,7 +378,7 @@ def limitations_html(limits: list[Obj]) -> str:
         [
             escape(entry.get("cluster") or "all"),
             badge(entry["kind"])
-            if entry["kind"] in ("error", "manual", "not_applicable", "not_run")
+            if entry["kind"] in ("error", "manual", "not_applicable", "not_run", "attested")
             else escape(entry["kind"]),
             _check_ref(entry) if entry.get("check_id") else "",
             escape(entry["reason"]),

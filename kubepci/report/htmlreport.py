@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pytest_html import extras as html_extras
 
-from kubepci.report import htmlparts, run
+from kubepci.report import assessor_html, htmlparts, run
 from kubepci.report.summary import label
 
 Obj = dict[str, Any]
@@ -75,10 +75,14 @@ class HtmlReport:
             [
                 htmlparts.STYLE,
                 "<div class='kp'>",
+                # With --baseline, what changed since is what an assessor reads first.
+                assessor_html.drift_html(data.get("drift")),
                 f"<p><b>{'; '.join(counts)}</b></p>",
                 htmlparts.summary_html(data["control_summary"], data["clusters"]),
                 htmlparts.scope_html(data["scope"]),
                 htmlparts.limitations_html(data["limitations"]),
+                assessor_html.register_html(data.get("waiver_register") or []),
+                assessor_html.attestations_html(data.get("attestations") or []),
                 "<h2>Checks</h2><p>Each row below is one check on one cluster; expand it for "
                 "the recommendation it verifies, the verdict and why, the remediation and the "
                 "raw evidence.</p>",

@@ -157,7 +157,9 @@ def write(
     # of its files too (signed with them), outside it is recorded as an output.
     seal.write_oscal(view, directory, list(entries))
     outputs: Obj = {}
-    if seal.oscal is not None and seal.oscal_inside(directory):
+    if seal.oscal is not None and seal.oscal_error:
+        outputs["oscal"] = {"path": str(seal.oscal), "error": seal.oscal_error}
+    elif seal.oscal is not None and seal.oscal_inside(directory):
         files.append(seal.oscal)
         entries.append(_entry(directory, seal.oscal))
     elif seal.oscal is not None:
@@ -222,8 +224,14 @@ class EvidencePack:
         if self.directory is None:
             if self.seal.oscal is not None and run.results(self.config):
                 self.seal.write_oscal(run.view(self.config), None, [])
-                self.written = [self.seal.oscal]
-            return
+                self.written = [] if self.seal.oscal_error else [self.seal.oscal]
+        else:
+            self._write_pack()
+        if self.seal.oscal_error:
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+
+    def _write_pack(self) -> None:
+        assert self.directory is not None and self.seal is not None
         stores = run.store_dirs(self.config)
         self.written = write(
             self.directory,
@@ -241,7 +249,12 @@ class EvidencePack:
                 f"kubepci: evidence pack written to {self.directory} "
                 f"({len(self.written)} files; SHA-256 in {MANIFEST}; {describe(self.seal)})"
             )
-        if self.written and self.seal is not None and self.seal.oscal is not None:
+        if self.seal is not None and self.seal.oscal_error:
+            terminalreporter.write_line(
+                f"kubepci: OSCAL document NOT written ({self.seal.oscal_error}); exit 3",
+                red=True,
+            )
+        elif self.written and self.seal is not None and self.seal.oscal is not None:
             terminalreporter.write_line(
                 f"kubepci: OSCAL assessment results written to {self.seal.oscal}"
             )

@@ -50,6 +50,19 @@ def junit_properties(data: dict[str, Any]) -> list[tuple[str, str]]:
         ("pci_dss", ",".join(data["dss"])),
         ("severity", data["severity"]),
     ]
+    attestation = data.get("attestation")
+    if attestation:
+        # In force (verdict "attested") or expired (verdict "manual" again): who, when, what.
+        document = attestation.get("document") or {}
+        props += [
+            ("attestation_status", str(attestation.get("status", ""))),
+            ("attested_by", str(attestation.get("attested_by", ""))),
+            ("attestation_role", str(attestation.get("role", ""))),
+            ("attestation_date", str(attestation.get("date", ""))),
+            ("attestation_expires", str(attestation.get("expires", ""))),
+            ("attestation_document", str(document.get("ref", ""))),
+            ("attestation_document_sha256", str(document.get("sha256", ""))),
+        ]
     return props
 
 

@@ -22,9 +22,16 @@ SEVERITY = [
     Verdict.NOT_APPLICABLE.value,
     NOT_RUN,
     Verdict.WAIVED.value,
+    Verdict.ATTESTED.value,
     Verdict.PASSED.value,
 ]
-LIMITING = (Verdict.ERROR.value, Verdict.NOT_APPLICABLE.value, Verdict.MANUAL.value)
+# An attested check is still one the suite did not inspect: a person vouches for it.
+LIMITING = (
+    Verdict.ERROR.value,
+    Verdict.NOT_APPLICABLE.value,
+    Verdict.MANUAL.value,
+    Verdict.ATTESTED.value,
+)
 
 STANDING_LIMITATIONS = (
     "Membership of system:masters is not an RBAC binding and is invisible to the API; it "
@@ -104,8 +111,9 @@ def control_summary(catalogue: Catalogue, results: list[Obj], clusters: list[str
 def limitations(
     catalogue: Catalogue, results: list[Obj], scope: Obj, clusters: list[str]
 ) -> list[Obj]:
-    """What could not be inspected, and why: every error, not-applicable and manual
-    verdict's reason, managed control planes, scope values not collected, checks not run."""
+    """What could not be inspected, and why: every error, not-applicable, manual and
+    attested verdict's reason, managed control planes, scope values not collected, checks
+    not run."""
     out: list[Obj] = []
     for cluster in scope.get("clusters", []):
         distribution = cluster.get("distribution") or {}

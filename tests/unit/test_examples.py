@@ -454,3 +454,29 @@ def test_waiver_covers_the_in_cluster_auditor(manifests):
     assert sorted(by_class) == ["node-proxy", "read-secrets"] and len(matching) == 2
     assert "secret" in by_class["read-secrets"]["justification"].lower()
     assert "nodes/proxy" in by_class["node-proxy"]["justification"]
+
+
+# --------------------------------------------------------------------------- installing
+
+# A forge's archive of a tag (refs/tags/vX or vX/NAME-vX) or of a full commit SHA.
+PINNED_ARCHIVE = re.compile(
+    r"^https://\S+/archive/(refs/tags/)?(v\d[\w.]*|[0-9a-f]{40})(/\S+)?\.tar\.gz$"
+)
+
+
+def test_ci_examples_install_a_pinned_repository_archive(workflow, gitlab):
+    """kubepci is on no package index: each CI example installs a tag or commit of its
+    repository, named once in KUBEPCI_SOURCE (tests/cluster/test_install.py runs the
+    install lines in fresh venvs)."""
+    (job,) = workflow["jobs"].values()
+    sources = {
+        "github": job["env"]["KUBEPCI_SOURCE"],
+        "gitlab": gitlab["pci-audit"]["variables"]["KUBEPCI_SOURCE"],
+    }
+    for example, url in sources.items():
+        assert PINNED_ARCHIVE.match(url), (example, url)
+    (install,) = [s["run"] for s in job["steps"] if s.get("name") == "Install kubepci"]
+    assert '"kubepci @ $KUBEPCI_SOURCE"' in install
+    assert 'pip install "kubepci @ ${KUBEPCI_SOURCE}"' in gitlab["pci-audit"]["script"]
+    for text in (GITHUB_WORKFLOW.read_text(), GITLAB_CI.read_text()):
+        assert "kubepci==" not in text  # no index publishes it

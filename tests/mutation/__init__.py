@@ -1,0 +1,1 @@
+"""Mutation testing of the judging code: ``make mutation`` (see ``__main__``)."""
