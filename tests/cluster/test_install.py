@@ -285,7 +285,9 @@ def test_dockerfile_installs_as_written(
     installed = False
     for op, argument in _dockerfile():
         if op == "ENV":
-            env.update(pair.split("=", 1) for pair in shlex.split(argument))
+            for pair in shlex.split(argument):
+                name, _, value = pair.partition("=")
+                env[name] = value
         elif op == "COPY":
             *sources, dest = argument.split()
             target = image / dest.lstrip("/")

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from kubepci.access.cluster import ClusterSession
+from kubepci.access.credential import classify_user
 from kubepci.analysis.access_review import (
     UNBOUND_PROBE,
     AccessAnswer,
@@ -147,8 +148,9 @@ def url_path(url: str) -> str:
 
 
 def recorded(profile: str, listing: str, name: str) -> Obj:
-    """A copy of a real object as the other profile's cluster recorded it (``listing`` as
-    in :meth:`Evidence.listed`), to add to a pack: a pod, a CSR, a token Secret."""
+    """A copy of a real object as a profile's cluster recorded it in ``list-<listing>``
+    (``pods``, ``certificatesigningrequests``...), to add to a pack: a pod, a CSR, a token
+    Secret."""
     items = replay.record(replay.PACKS / profile, f"list-{listing}")["items"]
     (found,) = [i for i in items if i["metadata"]["name"] == name]
     return dict(json.loads(json.dumps(found)))
@@ -184,10 +186,6 @@ class Evidence:
         path.write_text(json.dumps(failed, sort_keys=True))
         replay.rehash(self.pack)
 
-    def listed(self, name: str) -> list[Obj]:
-        """The items of a recorded list (``list-pods``, ``list-clusterrolebindings``...)."""
-        return list(self.record(f"list-{name}")["items"])
-
     def add(self, name: str, *items: Obj) -> None:
         """Objects the cluster also held, appended to the recorded list."""
         self.edit(f"list-{name}", lambda d: d["items"].extend(items))
@@ -208,6 +206,12 @@ class Evidence:
         path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
         replay.rehash(self.pack)
 
+    def kubeconfig_user(self, entry: Obj, name: str = "jane") -> None:
+        """The audited kubeconfig's user is ``entry`` (a ``users[].user`` mapping): recorded
+        as the suite records it, the credential client-go would send (types, claims)."""
+        credential = classify_user(entry).to_json()
+        self.edit("target", lambda target: target.update(user=name, credential=credential))
+
     # ------------------------------------------------------------------ probes
     def probe(self, record: str, path: str, change: Callable[[Obj], None]) -> None:
         """Change the recorded answer to ``path`` (every probe of it, on every host)."""
@@ -227,9 +231,7 @@ class Evidence:
 
         self.edit(record, edit)
 
-    def service_path(
-        self, port: str, path: str, *requests: Callable[[Obj], None], scheme: str = ""
-    ) -> None:
+    def service_path(self, port: str, path: str, *requests: Callable[[Obj], None]) -> None:
         """Service port ``port`` ("Service ns/name:80") answered ``path`` with these
         requests (the first, then each redirect followed; the recorded first request's URL
         is kept for each, since a redirect on the proxy stays on the same prefix)."""
@@ -244,8 +246,6 @@ class Evidence:
                 change(request)
                 chain.append(request)
             probed["requests"] = chain
-            if scheme:
-                probed["scheme"] = scheme
 
         self.edit("probe-services", edit)
 
@@ -349,17 +349,3 @@ class Evidence:
             name = f"access-reviews-{pairs_digest(questions)}"
             if not (replay.store(self.pack) / f"{name}.json").exists():
                 yield questions
-
-
-# ---------------------------------------------------------------------- fixtures
-# Registered by ``pytest_plugins = ["pytester", "tests.support.evidence_cases"]``.
-@pytest.fixture
-def compliant(pytester: pytest.Pytester) -> Evidence:
-    """The compliant profile's recorded pack, staged for one test to edit."""
-    return Evidence(pytester, "compliant")
-
-
-@pytest.fixture
-def noncompliant(pytester: pytest.Pytester) -> Evidence:
-    """The noncompliant profile's recorded pack, staged for one test to edit."""
-    return Evidence(pytester, "noncompliant")

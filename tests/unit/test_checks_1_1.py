@@ -25,7 +25,7 @@ from tests.support.evidence_cases import (
     without_flag,
 )
 
-pytest_plugins = ["pytester", "tests.support.evidence_cases"]
+pytest_plugins = ["pytester"]
 
 API = "192.0.2.2:6443"
 KCM = "kube-controller-manager"
@@ -35,6 +35,16 @@ AUTHN_FILE = "/etc/kubernetes/kubepci/authentication-config.yaml"
 AUTHENTICATED_THERE = (
     ": the server authenticates anonymous requests there (with anonymous off it answers 401)"
 )
+
+
+@pytest.fixture
+def compliant(pytester: pytest.Pytester) -> Evidence:
+    return Evidence(pytester, "compliant")
+
+
+@pytest.fixture
+def noncompliant(pytester: pytest.Pytester) -> Evidence:
+    return Evidence(pytester, "noncompliant")
 
 
 def authentication_config(change: Callable[[Obj], Any]) -> Callable[[Obj], None]:
