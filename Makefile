@@ -7,7 +7,8 @@ PY := $(VENV)/bin/python
 CONFIG ?= kind-configs/compliant.yaml
 OUT ?= out
 
-.PHONY: help venv deps lint unit cluster-tests test k8s cluster-up cluster-down audit evidence bench clean
+.PHONY: help venv deps lint unit cluster-tests test k8s cluster-up cluster-down audit evidence bench mutation clean
+.PHONY: kind-image kind-tests
 
 help:
 	@echo "make audit         bring up the local compliant cluster and write its evidence to $(OUT)/"
@@ -15,7 +16,10 @@ help:
 	@echo "make k8s           build Kubernetes, etcd and containerd from the Go module proxy (cached)"
 	@echo "make cluster-up    CONFIG=kind-configs/<profile>.yaml: bring up a local cluster"
 	@echo "make cluster-down  remove the local cluster"
+	@echo "make kind-image    build kind's node image here (PROVIDER=kind cluster-up builds it too)"
+	@echo "make kind-tests    each kind profile in turn: kind create, cluster tests, delete"
 	@echo "make bench         scale benchmark against the local cluster"
+	@echo "make mutation      mutation testing of kubepci/analysis: tests/mutation/RESULTS.md"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,11 +40,34 @@ unit: venv
 k8s:
 	harness/build-k8s.sh
 
-cluster-up: venv k8s
-	$(PY) -m harness.cluster_up $(CONFIG)
+# PROVIDER=harness (default): kubeadm on this host, no Docker. PROVIDER=kind: `kind create
+# cluster --config $(CONFIG)` on Docker, with the same fixtures (harness/kind_cluster.py).
+PROVIDER ?= harness
+# A kind cluster from a node image of kind's own (KIND_NODE_IMAGE) needs no `make k8s`.
+cluster-up: venv $(if $(and $(filter kind,$(PROVIDER)),$(KIND_NODE_IMAGE)),,k8s)
+	@if [ "$(PROVIDER)" = kind ]; then $(PY) -m harness.kind_cluster up $(CONFIG); \
+	elif [ "$(PROVIDER)" = harness ]; then $(PY) -m harness.cluster_up $(CONFIG); \
+	else echo "PROVIDER must be harness or kind, not $(PROVIDER)" >&2; exit 4; fi
 
+# Either provider's cluster, whichever is recorded as up.
 cluster-down: venv
 	$(PY) -m harness.cluster_down
+
+# kind's node image, built here from Debian packages and the binaries of `make k8s`
+# (harness/kind_image.py; cached, a warm run is a no-op). Installs docker.io if needed.
+kind-image: venv k8s
+	$(PY) -m harness.kind_image
+
+# Each kind profile in turn: create it with kind, prove the suite on it, delete it. Not part
+# of `make test`. Restores nothing: bring the harness cluster back yourself if you need it.
+KIND_PROFILES ?= noncompliant compliant multinode
+KIND_TESTS ?= tests/cluster/test_kind_verdicts.py tests/cluster/test_kind_multinode.py
+kind-tests: venv kind-image
+	@rc=0; for profile in $(KIND_PROFILES); do \
+	  echo "=== kind: cluster tests on the $$profile profile ==="; \
+	  $(PY) -m harness.kind_cluster up kind-configs/$$profile.yaml || { rc=1; break; }; \
+	  $(VENV)/bin/pytest $(KIND_TESTS) -p no:cacheprovider -q -rfE || rc=1; \
+	done; $(PY) -m harness.kind_cluster down || rc=1; exit $$rc
 
 # Browser for the report-rendering test; the harness installs its own packages.
 deps:
@@ -91,6 +118,19 @@ bench: venv deps
 	  { $(MAKE) --no-print-directory k8s && $(PY) -m harness.cluster_up kind-configs/compliant.yaml; }
 	$(PY) -m bench --sizes "$(or $(SIZES),1000 5000 10000)" \
 	  --nodes "$(or $(NODES),1000)" --services "$(or $(SERVICES),1000)"
+
+# Mutation testing of kubepci/analysis and the verdict mapping against the unit tier
+# (mutmut, [tool.mutmut] in pyproject.toml; not part of `make test`): writes
+# tests/mutation/RESULTS.md. MODULES="authorizer flags" runs those only; a run resumes
+# (killed mutants of unchanged modules are kept), MUTATION_ARGS=--rerun runs all again.
+mutation: venv
+	$(PY) -m tests.mutation --jobs $(or $(MUTATION_JOBS),2) $(MUTATION_ARGS) $(MODULES)
+
+# The release artifacts in dist/: an sdist, and a wheel built from that sdist (so the sdist
+# is proven complete). The CI examples install a pinned archive of the repository instead.
+.PHONY: dist
+dist: venv
+	$(PY) -m build --outdir dist .
 
 clean:
 	rm -rf $(OUT) .pytest_cache

@@ -20,7 +20,20 @@ from pathlib import Path
 
 from kubernetes.client import ApiClient
 
-from bench import auditlog, browser, floor, machine, populate, procs, route, suite, table
+from bench import (
+    auditlog,
+    axes,
+    browser,
+    fleet,
+    floor,
+    machine,
+    populate,
+    procs,
+    route,
+    service_axis,
+    suite,
+    table,
+)
 from bench.estate import Estate, parse_sizes
 from bench.kube import api_client, send
 from bench.suite import Auditor
@@ -124,8 +137,18 @@ def main(argv: list[str] | None = None) -> int:
         "--repeats", type=int, default=3, help="suite runs per mode; the fastest is kept"
     )
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument(
+        "--nodes", type=int, default=1000, help="fake nodes on loopback, half filtered (0: none)"
+    )
+    parser.add_argument(
+        "--services",
+        type=int,
+        default=1000,
+        help="Services with running endpoints, 10%% hanging (0: none)",
+    )
     args = parser.parse_args(argv)
-    estates = parse_sizes(args.sizes)
+    # SIZES=none measures only the probe axes, keeping the size table already written.
+    estates = [] if args.sizes.strip().lower() in ("", "0", "none") else parse_sizes(args.sizes)
     state = cluster_state.read()
     if not state.get("KUBECONFIG"):
         say("no local cluster is up (make bench brings one up)")
@@ -140,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"{host.line()}; suite identity {who.username} via {who.kubeconfig}")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results: list[table.SizeResult] = []
+    axis_results: list[axes.AxisResult] = []
     notes: list[str] = []
     started = time.monotonic()
     failure = ""
@@ -151,26 +175,71 @@ def main(argv: list[str] | None = None) -> int:
             say(f"  populated in {populated.seconds:.0f}s")
             time.sleep(5)  # let the controllers' follow-up writes settle
             results.append(measure_size(estate, populated.seconds, who, notes, args.repeats))
+        if estates and (args.nodes or args.services):
+            remove_estate(admin, started, notes)  # the axes run on the bare cluster
+        measure_axes(admin, who, args.nodes, args.services, axis_results)
     except Exception as exc:
         failure = f"{type(exc).__name__}: {exc}"[:500]
         say(f"FAILED: {failure}")
     finally:
+        failure = remove_axes(admin) or failure
         failure = remove_estate(admin, started, notes) or failure
     notes.append(f"- whole bench: {time.monotonic() - started:.0f}s; outputs under {WORK}")
     if failure:
         notes.append(f"- INCOMPLETE: {failure}")
-    if results:
-        text = table.render(results, host, notes)
+    old = args.out.read_text(encoding="utf-8") if args.out.is_file() else ""
+    text = table.render(results, host, notes) if results else old
+    if axis_results:
+        text = axes.merge(text, axes.section(axis_results, host.line()))
+    elif results and axes.carried(old):
+        text = axes.merge(text, axes.carried(old))  # the axes were not run: keep their figures
+    if results or axis_results:
         print(text)
         args.out.write_text(text, encoding="utf-8")
         say(f"wrote {args.out}")
     return 1 if failure else 0
 
 
+def measure_axes(
+    admin: ApiClient, who: Auditor, nodes: int, services: int, out: list[axes.AxisResult]
+) -> None:
+    if not (nodes or services):
+        return
+    remove_axes(admin)  # an aborted earlier run's
+    say("probe axes: baseline suite (no fake nodes, no axis Services)")
+    base = axes.baseline(who, WORK / "axes", say)
+    if nodes:
+        out.append(axes.node_axis(admin, who, nodes, base, WORK / "axes", say))
+        say(f"  {out[-1].axis}: added {out[-1].added:.1f}s, sweep {out[-1].sweep.wall:.1f}s")
+    if services:
+        out.append(axes.service_run(admin, who, services, base, WORK / "axes", say))
+        say(f"  {out[-1].axis}: added {out[-1].added:.1f}s, sweep {out[-1].sweep.wall:.1f}s")
+
+
+def remove_axes(admin: ApiClient) -> str:
+    """Fake nodes, the DROP rule and the axis namespace, whatever state a run left."""
+    problems = []
+    for step in (
+        lambda: fleet.remove(admin, say),
+        fleet.remove_drop_rule,
+        lambda: service_axis.remove(admin, say),
+    ):
+        try:
+            step()
+        except Exception as exc:
+            problems.append(f"{type(exc).__name__}: {exc}"[:200])
+    if fleet.drop_rule_present():
+        problems.append(f"iptables rule {fleet.RULE_COMMENT} still present")
+    if problems:
+        say("axis cleanup FAILED: " + "; ".join(problems))
+    return "; ".join(problems)
+
+
 def remove_estate(admin: ApiClient, started: float, notes: list[str]) -> str:
     say(f"removing the estate (ran {time.monotonic() - started:.0f}s so far)")
     try:
-        seconds = populate.cleanup(admin, say)
+        # Namespace deletion drains pods at about 50 a second here: 50,000 took over 15 min.
+        seconds = populate.cleanup(admin, say, timeout=3600)
     except Exception as exc:
         say(f"cleanup FAILED: {exc}; delete the kubepci-bench-* namespaces by hand")
         return f"cleanup failed: {exc}"[:500]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -271,6 +272,59 @@ def run_notes(results: list[SizeResult]) -> list[str]:
     return lines
 
 
+def exponent(small: float, large: float, size_small: int, size_large: int) -> float:
+    """k in metric ∝ size^k between two sizes: 1 linear, below 1 sub-linear, 0 constant.
+
+    >>> round(exponent(2.0, 20.0, 1000, 10000), 2)
+    1.0
+    """
+    if small <= 0 or large <= 0 or size_small == size_large:
+        return 0.0
+    return math.log(large / small) / math.log(size_large / size_small)
+
+
+def growth_word(k: float) -> str:
+    if k < 0.15:
+        return "about constant"
+    if k < 0.85:
+        return "sub-linear"
+    if k <= 1.15:
+        return "linear"
+    return "super-linear"
+
+
+def growth_lines(results: list[SizeResult]) -> list[str]:
+    """How each figure grows from the smallest estate to the largest (k as above)."""
+    if len(results) < 2:
+        return ["(one size only: no growth to tell)"]
+    first, last = results[0], results[-1]
+    a, b = first.estate.pods, last.estate.pods
+    rows = [
+        ("floor s", first.floor.wall, last.floor.wall),
+        ("suite -n 0 s", first.serial.wall, last.serial.wall),
+        ("suite -n 0 minus floor s", first.serial.wall - first.floor.wall,
+         last.serial.wall - last.floor.wall),
+        ("RSS -n 0 MB", first.serial.memory.sum_of_peaks * 1024 / MB,
+         last.serial.memory.sum_of_peaks * 1024 / MB),
+        ("API requests -n 0", sum(first.serial.requests.values()),
+         sum(last.serial.requests.values())),
+        ("non-list requests -n 0", sum(auditlog.per_object(first.serial.requests).values()),
+         sum(auditlog.per_object(last.serial.requests).values())),
+        ("evidence MB", first.serial.evidence_bytes / MB, last.serial.evidence_bytes / MB),
+    ]  # fmt: skip
+    lines = [
+        f"From {a:,} to {b:,} pods (x{b / a:.0f}); k = log(ratio of the figure) / log(ratio "
+        "of pods): 1 linear, below 1 sub-linear, 0 constant.",
+        "",
+        f"| figure | {a:,} pods | {b:,} pods | k | growth |",
+        "|---|---|---|---|---|",
+    ]
+    for name, small, large in rows:
+        k = exponent(float(small), float(large), a, b)
+        lines.append(f"| {name} | {small:,.1f} | {large:,.1f} | {k:.2f} | {growth_word(k)} |")
+    return lines
+
+
 def render(results: list[SizeResult], machine: Machine, notes: list[str]) -> str:
     lines = [
         "# kubepci scale benchmark",
@@ -298,6 +352,10 @@ def render(results: list[SizeResult], machine: Machine, notes: list[str]) -> str
         "## Requests by verb and resource",
         "",
         *breakdown(results),
+        "",
+        "## Growth with size",
+        "",
+        *growth_lines(results),
         "",
         "## Where the time goes",
         "",
