@@ -199,7 +199,7 @@ def test_register_says_applied_unused_or_expired(tmp_path: Path) -> None:
     applied = judge(given, "break-glass-custody", "prod", "why", TODAY).attestation
     # mfa-at-identity-provider did not run; external-authenticator was judged (passed):
     # an attestation never stands in for a judged verdict.
-    found = [
+    found: list[dict[str, Any]] = [
         {
             "check_id": "break-glass-custody",
             "cluster": "prod",
@@ -265,8 +265,15 @@ def test_attested_rolls_up_below_manual_and_above_passed_and_is_a_limitation() -
     assert summary.rollup(["passed", "attested"]) == "attested"
     assert summary.rollup(["attested", "manual"]) == "manual"
     assert summary.rollup(["attested", "waived"]) == "waived"
-    found = [{"check_id": "break-glass-custody", "cluster": "prod", "verdict": "attested"}]
-    found[0] |= {"pci_items": ["1.2", "1.3"], "reason": "attested by jane"}
+    found: list[dict[str, Any]] = [
+        {
+            "check_id": "break-glass-custody",
+            "cluster": "prod",
+            "verdict": "attested",
+            "pci_items": ["1.2", "1.3"],
+            "reason": "attested by jane",
+        }
+    ]
     limits = summary.limitations(catalogue.load(), found, {"clusters": []}, ["prod"])
     assert {"kind": "attested", "check_id": "break-glass-custody"}.items() <= limits[0].items()
 
