@@ -33,6 +33,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy kubepci tests_pci
+	$(VENV)/bin/lint-imports
 
 unit: venv
 	$(VENV)/bin/pytest tests/unit -q

@@ -274,3 +274,18 @@ def register(
         }
         out.append({**record, "status": status, "applied_to": used, "ended": ended})
     return out
+
+
+def to_record(attestation: Attestation) -> dict[str, Any]:
+    """An attestation as a replay records it: the entry as validated, and what checking its
+    supporting document found then (a replay cannot read the document again)."""
+    return {
+        "entry": attestation.model_dump(mode="json"),
+        "document_check": attestation._document_check,
+    }
+
+
+def from_record(raw: dict[str, Any]) -> Attestation:
+    attestation = Attestation.model_validate(raw["entry"])
+    attestation._document_check = str(raw["document_check"])
+    return attestation

@@ -324,6 +324,7 @@ def _start_replay(config: pytest.Config) -> None:
             ("--context", config.option.context),
             ("--waivers", config.option.waivers),
             ("--node-root", config.option.node_root),
+            ("--attestations", config.option.attestations),
         )
         if value
     ]
@@ -339,6 +340,8 @@ def _start_replay(config: pytest.Config) -> None:
         )
     except replay.ReplayError as exc:
         raise pytest.UsageError(str(exc)) from None
+    assessor.start(config)  # --baseline still applies: what changed since that pack
+    config.stash[assessor.ATTESTATIONS] = replayed.attestations
     config.stash[WAIVERS] = replayed.waivers
     config.stash[SETTINGS] = replayed.settings
     config.stash[TARGETS] = replayed.targets

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 import kubepci
 from kubepci.access.cluster import TARGET_RECORD
 from kubepci.access.kubeconfig import Target
+from kubepci.attestations import Attestation, from_record
 from kubepci.facade import Settings
 from kubepci.records.credentials import credential_from_json
 from kubepci.report import pack
@@ -47,6 +50,9 @@ class Replay:
     settings: Settings
     waivers: list[Waiver]
     started_utc: str
+    attestations: list[Attestation] = field(default_factory=list)
+    # The day the recorded run judged waivers and attestations on; a replay judges the same.
+    judged_on: dt.date | None = None
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -93,7 +99,8 @@ def load(directory: Path, known_checks: set[str]) -> Replay:
             node_root=str(document["settings"]["node_root"]),
         )
         clusters = [(str(c["id"]), str(c["store"])) for c in document["clusters"]]
-    except (KeyError, TypeError, ValueError, WaiverError) as exc:
+        attested = [from_record(a) for a in document.get("attestations") or []]
+    except (KeyError, TypeError, ValueError, WaiverError, ValidationError) as exc:
         raise ReplayError(f"{directory / RECORD}: malformed ({exc})") from None
     targets, stores = [], {}
     for target_id, store in clusters:
@@ -103,7 +110,14 @@ def load(directory: Path, known_checks: set[str]) -> Replay:
         targets.append(_target(raw_dir / f"{TARGET_RECORD}.json", target_id))
         stores[target_id] = raw_dir
     return Replay(
-        directory, targets, stores, settings, waivers, str(document.get("started_utc", ""))
+        directory,
+        targets,
+        stores,
+        settings,
+        waivers,
+        str(document.get("started_utc", "")),
+        attested,
+        day,
     )
 
 

@@ -13,7 +13,7 @@ def register(config: pytest.Config) -> None:
     reach plugin objects registered with the plugin manager, not nested conftests.
     """
     # Imported here so importing kubepci.report.results stays light and acyclic.
-    from kubepci.report.assessor import AssessorReport
+    from kubepci.report.assessor_report import AssessorReport
     from kubepci.report.guard import RedactionGuard
     from kubepci.report.htmlreport import HtmlReport
     from kubepci.report.pack import EvidencePack

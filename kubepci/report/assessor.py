@@ -18,8 +18,8 @@ from kubepci import attestations, catalogue
 from kubepci.report import drift, waiver_register
 from kubepci.report.redact import redact_obj
 from kubepci.report.results import STARTED
-from kubepci.stash import WAIVERS
-from kubepci.verdict import CheckResult, Verdict
+from kubepci.stash import REPLAYED, WAIVERS
+from kubepci.verdict import CheckResult
 from kubepci.waivers import Waiver
 
 Obj = dict[str, Any]
@@ -76,6 +76,9 @@ def start(config: pytest.Config) -> None:
 
 def run_date(config: pytest.Config) -> dt.date:
     """The run's date (UTC at its start): what attestations and waivers are judged on."""
+    replayed = config.stash.get(REPLAYED, None)
+    if replayed is not None and replayed.judged_on is not None:
+        return replayed.judged_on  # a replay judges on the recorded run's day
     started = config.stash.get(STARTED, None) or dt.datetime.now(dt.UTC)
     return started.astimezone(dt.UTC).date()
 
@@ -180,51 +183,3 @@ def exit_status(status: int, section: Obj | None, other_failures: int) -> int:
     if status != pytest.ExitCode.TESTS_FAILED or section is None or other_failures:
         return status
     return int(pytest.ExitCode.OK) if section["counts"]["new_open"] == 0 else status
-
-
-class AssessorReport:
-    """Controller-side: the terminal lines and ``--fail-on-new-only``'s exit status."""
-
-    NAME = "kubepci-assessor"
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        # Failed reports that are not a check's "failed" verdict (an error, a crash in a
-        # fixture): --fail-on-new-only never turns those into a clean exit.
-        self.other_failures = 0
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if not report.failed:
-            return
-        payload = getattr(report, "kubepci", None)
-        if not payload or payload.get("verdict") != Verdict.FAILED:
-            self.other_failures += 1
-
-    def _view(self) -> Obj | None:
-        # Imported here: kubepci.report.run builds its view with this module's sections.
-        from kubepci.report import run
-
-        if hasattr(self.config, "workerinput") or not run.results(self.config):
-            return None
-        return run.view(self.config)
-
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        # Before ResultCollector's (trylast): an error verdict still turns this into 2.
-        if not self.config.option.fail_on_new_only:
-            return
-        view = self._view()
-        session.exitstatus = exit_status(
-            int(session.exitstatus), view.get("drift") if view else None, self.other_failures
-        )
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        # tryfirst: the per-item verdict lines must stay the last thing kubepci prints.
-        view = self._view()
-        if view is None:
-            return
-        lines = register_lines(view["waiver_register"], view["attestations"])
-        if view.get("drift"):
-            lines = drift_lines(view["drift"]) + lines
-        for line in lines:
-            terminalreporter.write_line(f"kubepci: {line}")

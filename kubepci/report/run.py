@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import kubepci
-from kubepci import catalogue
+from kubepci import attestations, catalogue
 from kubepci.access.cluster import ClusterSession
 from kubepci.facade import Settings
 from kubepci.report import assessor, summary
@@ -67,7 +67,12 @@ def view(config: pytest.Config) -> Obj:
 
 def replay_record(config: pytest.Config, stores: dict[str, Path]) -> Obj:
     """``replay.json``: the run's date, settings and waivers beside its stores."""
-    return record(config.stash[STARTED], config.stash[SETTINGS], config.stash[WAIVERS], stores)
+    document = record(config.stash[STARTED], config.stash[SETTINGS], config.stash[WAIVERS], stores)
+    # Attestations turn manual endings into "attested": a replay needs them as they were.
+    document["attestations"] = [
+        attestations.to_record(a) for a in config.stash.get(assessor.ATTESTATIONS, [])
+    ]
+    return document
 
 
 def record(

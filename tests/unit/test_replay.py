@@ -171,3 +171,45 @@ def test_replay_touches_no_socket_even_for_probe_checks(
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", 1), timeout=1):
         pass
     assert no_network
+
+
+def test_recorded_attestations_are_replayed_on_the_day_of_the_run(
+    pytester: pytest.Pytester,
+) -> None:
+    """An attestation in force when the audit ran keeps the check attested in its replay,
+    though it has expired since; its document check is the one recorded then."""
+    pack = replay.stage("compliant", pytester.path)
+    document = json.loads((pack / "replay.json").read_text())
+    document["waivers_checked_on"] = "2020-03-01"
+    document["attestations"] = [
+        {
+            "entry": {
+                "check": "break-glass-custody",
+                "cluster": "*",
+                "statement": "the break-glass kubeconfig is in the safe",
+                "attested_by": "jane.doe@example.com",
+                "role": "ISO",
+                "date": "2020-01-15",
+                "expires": "2020-06-30",
+                "document": {"ref": "custody.md", "sha256": "ab" * 32},
+            },
+            "document_check": "SHA-256 verified against custody.md",
+        }
+    ]
+    (pack / "replay.json").write_text(json.dumps(document))
+    replay.rehash(pack)
+    run = replay.run(pytester, pack, "break-glass-custody", "mfa-at-identity-provider")
+    assert run.verdict("break-glass-custody") == "attested"
+    assert "attested by jane.doe@example.com (ISO)" in run.reason("break-glass-custody")
+    assert run.results["break-glass-custody"]["attestation"]["document"]["verified"] is True
+    assert run.verdict("mfa-at-identity-provider") == "manual"
+
+
+def test_attestations_cannot_be_given_with_a_replay(pytester: pytest.Pytester) -> None:
+    pack = replay.stage("compliant", pytester.path)
+    (pytester.path / "a.yaml").write_text("[]\n")
+    result = pytester.runpytest(
+        "--pyargs", "tests_pci", f"--from-evidence={pack}", "--attestations", "a.yaml"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--attestations cannot be given with it*"])
