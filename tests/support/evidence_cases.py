@@ -71,6 +71,14 @@ class Judged:
     def findings(self) -> list[Finding]:
         return [(f["kind"], f["namespace"], f["name"], f["detail"]) for f in self.entry["findings"]]
 
+    def failures(self) -> list[Finding]:
+        """The findings, once the check is seen to have failed on them: the verdict, the
+        reason results.json gives a failure and the JUnit outcome all say so."""
+        ended = (self.verdict, self.reason, self.junit)
+        failed = ("failed", f"{len(self.findings)} finding(s)", "failed")
+        assert self.findings and ended == failed, f"not a failure: {ended}"
+        return self.findings
+
     @property
     def classes(self) -> list[str]:
         return [str(f["class"]) for f in self.entry["findings"]]

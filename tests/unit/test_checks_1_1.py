@@ -71,7 +71,7 @@ def test_api_server_serving_nodes_and_redirecting_fails(compliant: Evidence) -> 
     compliant.probe("probe-api-server", "/metrics", answer(302, headers={"location": "/login"}))
     judged = compliant.judge("api-server-anonymous-probe")
     assert judged.verdict == "failed"
-    assert judged.findings == [
+    assert judged.failures() == [
         ("APIServer", "", API, "GET /api/v1/nodes without credentials answered 200"),
         ("APIServer", "", API, "GET /metrics without credentials answered 302"),
     ]
@@ -119,7 +119,7 @@ def test_anonymous_conditions_beyond_health_paths_fail(compliant: Evidence) -> N
     )
     judged = compliant.judge("api-server-anonymous-config")
     assert judged.verdict == "failed"
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "Pod",
             "kube-system",
@@ -138,7 +138,7 @@ def test_anonymous_section_without_conditions_opens_every_path(compliant: Eviden
     )
     judged = compliant.judge("api-server-anonymous-config")
     assert judged.verdict == "failed"
-    (finding,) = judged.findings
+    (finding,) = judged.failures()
     assert finding[:3] == ("Pod", "kube-system", "kube-apiserver-vm")
     assert finding[3].startswith("anonymous authentication is enabled for every path: ")
 
@@ -194,7 +194,7 @@ def test_live_answers_contradicting_the_file_are_findings(compliant: Evidence) -
     compliant.probe("probe-api-server", "/api", answer(503))
     judged = compliant.judge_each("api-server-anonymous-config", "api-server-anonymous-probe")
     config = judged["api-server-anonymous-config"]
-    assert config.findings == [
+    assert config.failures() == [
         (
             "APIServer",
             "",
@@ -215,7 +215,7 @@ def test_anonymous_auth_false_with_a_server_still_answering(noncompliant: Eviden
         "",
         API,
         "GET /api/v1/pods without credentials answered 200" + AUTHENTICATED_THERE,
-    ) in judged.findings
+    ) in judged.failures()
     # The configuration itself is no longer a finding: only the live answers are.
     assert {f[0] for f in judged.findings} == {"APIServer"}
     assert judged.evidence("Anonymous authentication of").startswith("disabled")
@@ -229,7 +229,7 @@ def test_always_allow_resets_anonymous_auth(noncompliant: Evidence) -> None:
     assert "reset to false because the authorization modes hold AlwaysAllow" in judged.evidence(
         "Anonymous authentication of"
     )
-    assert "Pod" not in {f[0] for f in judged.findings}
+    assert "Pod" not in {f[0] for f in judged.failures()}
     assert judged.verdict == "failed"
 
 
@@ -241,7 +241,7 @@ def test_anonymous_user_bound_to_view_fails(compliant: Evidence) -> None:
     )
     judged = compliant.judge("anonymous-rbac-bindings")
     assert judged.verdict == "failed"
-    ((kind, namespace, name, detail),) = judged.findings
+    ((kind, namespace, name, detail),) = judged.failures()
     assert (kind, namespace, name) == ("ClusterRoleBinding", "", "anonymous-view")
     assert detail.startswith("grants get,list,watch on core/configmaps,")
     assert "on API resources: User system:anonymous → ClusterRoleBinding anonymous-view" in detail
@@ -259,7 +259,7 @@ def test_unauthenticated_group_reading_metrics_fails(compliant: Evidence) -> Non
         ),
     )
     judged = compliant.judge("anonymous-rbac-bindings")
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "ClusterRoleBinding",
             "",
@@ -295,7 +295,7 @@ def test_anonymous_reading_secrets_in_one_namespace_fails(compliant: Evidence) -
         ),
     )
     judged = compliant.judge("anonymous-rbac-bindings")
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "RoleBinding",
             "payments",
@@ -312,7 +312,7 @@ def test_controller_manager_metrics_skipping_authorization_fails(compliant: Evid
     paths = "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics"
     compliant.command(KCM, lambda argv: with_flag(argv, paths))
     judged = compliant.judge("controller-manager-always-allow-paths")
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "Pod",
             "kube-system",
@@ -350,7 +350,7 @@ def test_scheduler_configz_open_under_a_config_file_fails(compliant: Evidence) -
         lambda argv: with_flag(argv, "--authorization-always-allow-paths=/healthz,/configz"),
     )
     judged = compliant.judge("scheduler-always-allow-paths")
-    ((kind, namespace, name, detail),) = judged.findings
+    ((kind, namespace, name, detail),) = judged.failures()
     assert (kind, namespace, name) == ("Pod", "kube-system", "kube-scheduler-vm")
     assert detail.startswith("--authorization-always-allow-paths adds /configz beyond the")
     assert judged.evidence("kube-system/kube-scheduler-vm reads --config") == (
@@ -362,7 +362,7 @@ def test_scheduler_configz_open_under_a_config_file_fails(compliant: Evidence) -
 def test_scheduler_bound_to_one_address_says_where(noncompliant: Evidence) -> None:
     noncompliant.command("kube-scheduler", lambda argv: with_flag(argv, "--bind-address=10.0.0.5"))
     judged = noncompliant.judge("scheduler-always-allow-paths")
-    ((*_, detail),) = judged.findings
+    ((*_, detail),) = judged.failures()
     assert "/configz, /debug/pprof, /debug/pprof/*, /metrics beyond" in detail
     assert "served on 10.0.0.5:" in detail
 
@@ -382,7 +382,7 @@ def test_controller_manager_serving_metrics_fails(compliant: Evidence) -> None:
     compliant.probe(KCM_PROBES, "/healthz", answer(200, body="ok"))
     compliant.probe(KCM_PROBES, "/metrics", answer(200, body="# HELP workqueue_depth"))
     judged = compliant.judge("controller-manager-anonymous-probe")
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "ControllerManager",
             "",
@@ -463,7 +463,7 @@ def test_scheduler_serving_pprof_fails(noncompliant: Evidence) -> None:
     noncompliant.probe(SCHEDULER_PROBES, "/metrics", answer(401))
     noncompliant.probe(SCHEDULER_PROBES, "/configz", answer(403))
     judged = noncompliant.judge("scheduler-anonymous-probe")
-    assert judged.findings == [
+    assert judged.failures() == [
         ("Scheduler", "", "192.0.2.2:10259", "GET /debug/pprof/ without credentials answered 200")
     ]
 
@@ -504,7 +504,7 @@ def test_kubelet_answering_anything_but_401_fails(
 ) -> None:
     compliant.probe("probe-kubelet", "/pods", answer(status))
     judged = compliant.judge("kubelet-anonymous-probe")
-    assert judged.findings == [("Node", "", "vm", f"{KUBELET} {detail}")]
+    assert judged.failures() == [("Node", "", "vm", f"{KUBELET} {detail}")]
     assert judged.verdict == "failed"
 
 
@@ -528,7 +528,7 @@ def test_second_node_kubelet_answering_403_is_named(compliant: Evidence) -> None
 
     compliant.edit("probe-kubelet", second_kubelet)
     judged = compliant.judge("kubelet-anonymous-probe")
-    assert [f[:3] for f in judged.findings] == [("Node", "", "worker-1")]
+    assert [f[:3] for f in judged.failures()] == [("Node", "", "worker-1")]
     assert judged.findings[0][3].startswith("kubelet 192.0.2.3:10250 403: anonymous")
 
 
@@ -560,7 +560,7 @@ def test_read_only_port_configured_and_serving_fails(compliant: Evidence) -> Non
     compliant.edit("kubelet-configz", kubelet_config(lambda c: c.update(readOnlyPort=10255)))
     compliant.every_probe("probe-kubelet-read-only", answer(200, body='{"kind":"PodList"}'))
     judged = compliant.judge_each("kubelet-read-only-port", "kubelet-config")
-    assert judged["kubelet-read-only-port"].findings == [
+    assert judged["kubelet-read-only-port"].failures() == [
         (
             "Node",
             "",
@@ -569,7 +569,7 @@ def test_read_only_port_configured_and_serving_fails(compliant: Evidence) -> Non
             "credentials (configz readOnlyPort=10255)",
         )
     ]
-    assert judged["kubelet-config"].findings == [("Node", "", "vm", "kubelet readOnlyPort=10255")]
+    assert judged["kubelet-config"].failures() == [("Node", "", "vm", "kubelet readOnlyPort=10255")]
 
 
 def test_read_only_port_on_another_port_is_probed_there(compliant: Evidence) -> None:
@@ -581,7 +581,7 @@ def test_read_only_port_on_another_port_is_probed_there(compliant: Evidence) -> 
 
     compliant.every_probe("probe-kubelet-read-only", answered_there)
     judged = compliant.judge("kubelet-read-only-port")
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "Node",
             "",
@@ -655,7 +655,7 @@ def test_kubelet_configuration_opened_fails(
 ) -> None:
     compliant.edit("kubelet-configz", kubelet_config(change))
     judged = compliant.judge("kubelet-config")
-    assert judged.findings == [("Node", "", "vm", detail)]
+    assert judged.failures() == [("Node", "", "vm", detail)]
 
 
 @pytest.mark.parametrize(
@@ -699,7 +699,7 @@ def test_ungranted_node_does_not_hide_a_finding_elsewhere(compliant: Evidence) -
 
     compliant.edit("kubelet-configz", two_nodes)
     judged = compliant.judge("kubelet-config")
-    assert judged.findings == [
+    assert judged.failures() == [
         ("Node", "", "worker-1", "kubelet authentication.anonymous.enabled=true"),
         ("Node", "", "worker-1", "kubelet authorization.mode=?"),
     ]
@@ -720,7 +720,7 @@ def test_etcd_without_client_certificates_fails(compliant: Evidence) -> None:
         "etcd", lambda argv: without_flag(without_flag(argv, "client-cert-auth"), "trusted-ca-file")
     )
     judged = compliant.judge("etcd-client-cert-auth")
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "Pod",
             "kube-system",
@@ -747,7 +747,7 @@ def test_etcd_plain_http_peer_listener_fails(compliant: Evidence) -> None:
         "etcd", lambda argv: with_flag(argv, "--listen-peer-urls=http://192.0.2.2:2380")
     )
     judged = compliant.judge("etcd-client-cert-auth")
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "Pod",
             "kube-system",
@@ -766,7 +766,7 @@ def test_etcd_auto_tls_fails(compliant: Evidence) -> None:
         ),
     )
     judged = compliant.judge("etcd-client-cert-auth")
-    assert [f[3] for f in judged.findings] == [
+    assert [f[3] for f in judged.failures()] == [
         f"etcd client listener {url} uses --auto-tls: a self-signed certificate and no client "
         "certificate required (auto TLS drops --client-cert-auth and --trusted-ca-file)"
         for url in ETCD_CLIENT_URLS
@@ -812,7 +812,7 @@ def test_etcd_settings_from_its_environment_pass(compliant: Evidence) -> None:
 def test_etcd_answering_without_a_certificate_fails(compliant: Evidence) -> None:
     compliant.every_probe("probe-etcd", answer(404, body="404 page not found"))
     judged = compliant.judge("etcd-anonymous-probe")
-    assert judged.findings == [
+    assert judged.failures() == [
         ("Etcd", "", "192.0.2.2:2379", "answered 404 to a client without a certificate")
     ]
 
@@ -892,7 +892,7 @@ def proxy_status(message: str) -> Obj:
 def test_landing_page_without_its_sign_in_form_fails(compliant: Evidence) -> None:
     compliant.service_path(LOGIN, "/", answer(200, body="<html>dashboards</html>"))
     judged = compliant.judge("service-anonymous-probe")
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "Service",
             "monitoring",
@@ -905,7 +905,7 @@ def test_landing_page_without_its_sign_in_form_fails(compliant: Evidence) -> Non
 def test_open_metrics_beside_a_sign_in_redirect_fails(compliant: Evidence) -> None:
     compliant.service_path(SSO, "/metrics", answer(200, body="# HELP up"))
     judged = compliant.judge("service-anonymous-probe")
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "Service",
             "monitoring",
@@ -924,7 +924,7 @@ def test_redirect_on_the_proxy_to_content_fails(compliant: Evidence) -> None:
 
     compliant.service_path(PAYMENTS, "/", answer(302, headers={"location": graph}), landed)
     judged = compliant.judge("service-anonymous-probe")
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "Service",
             "payments",

@@ -73,7 +73,7 @@ def test_a_shared_admin_account_confirmed_by_the_server_fails(compliant: Evidenc
     assert [identity.user for identity, _ in questions] == ["admin"]
     compliant.answer_reviews(questions)
     judged = compliant.judge(ADMINS)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "User",
             "",
@@ -125,7 +125,7 @@ def test_catch_all_subjects_holding_cluster_admin_fail(
     bind_cluster_admin(compliant, "catch-all-admin", subject)
     confirmed_by_the_server(compliant, ADMINS)
     judged = compliant.judge(ADMINS)
-    ((kind, namespace, name, detail),) = judged.findings
+    ((kind, namespace, name, detail),) = judged.failures()
     assert detail.startswith(f"{reason}, and is cluster-admin equivalent: ")
     assert "ClusterRoleBinding catch-all-admin → ClusterRole cluster-admin" in detail
     assert (kind, name) in {
@@ -178,7 +178,7 @@ def who(username: str, *groups: str) -> Obj:
 def test_a_generic_audit_identity_fails(compliant: Evidence, identity: Obj, reason: str) -> None:
     compliant.edit("identity", lambda record: record.update(ok=identity))
     judged = compliant.judge("suite-identity-not-generic")
-    assert judged.findings == [("User", "", identity["username"], reason)]
+    assert judged.failures() == [("User", "", identity["username"], reason)]
 
 
 def test_a_named_service_account_is_an_individual_identity(compliant: Evidence) -> None:

@@ -73,7 +73,7 @@ def test_an_unrevocable_credential_fails(
 ) -> None:
     compliant.kubeconfig_user(entry)
     judged = compliant.judge(REVOCABLE)
-    assert judged.findings == [("KubeconfigUser", "", "jane", detail)]
+    assert judged.failures() == [("KubeconfigUser", "", "jane", detail)]
     assert judged.classes == [finding_class]
 
 
@@ -149,7 +149,7 @@ def test_client_certificates_issued_to_people_fail(compliant: Evidence) -> None:
         b.csr("jane-masters", "jane", ["system:masters"]),
     )
     judged = compliant.judge(CSRS)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "CertificateSigningRequest",
             "",
@@ -175,7 +175,7 @@ def test_a_node_certificate_asked_for_by_a_person_fails(compliant: Evidence) -> 
         recorded("noncompliant", "certificatesigningrequests", "kubepci-fixture-fake-node"),
     )
     judged = compliant.judge(CSRS)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "CertificateSigningRequest",
             "",
@@ -227,7 +227,7 @@ def test_a_certificate_the_list_lost_is_found_in_the_audit_log(compliant: Eviden
     ]
     compliant.edit(AUDIT_LOG, lambda record: record["ok"]["events"].extend(events))
     judged = compliant.judge(CSRS)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "CertificateSigningRequest",
             "",
@@ -315,7 +315,7 @@ def test_a_person_approving_client_certificates_fails(compliant: Evidence) -> No
     )
     confirmed_by_the_server(compliant, MINTING)
     judged = compliant.judge(MINTING)
-    ((kind, namespace, name, detail),) = judged.findings
+    ((kind, namespace, name, detail),) = judged.failures()
     assert (kind, namespace, name) == ("User", "", "jane@example.com")
     assert detail.startswith(
         "approve client certificates (critical): approve client certificates cluster-wide "
@@ -334,7 +334,7 @@ def test_a_ci_user_minting_service_account_tokens_fails(compliant: Evidence) -> 
     )
     confirmed_by_the_server(compliant, MINTING)
     judged = compliant.judge(MINTING)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "User",
             "",
@@ -373,7 +373,7 @@ def key_file(path: str, mode: str, uid: int = 0) -> Callable[[Obj], None]:
 def test_a_group_readable_ca_key_fails(compliant: Evidence) -> None:
     compliant.edit("node-signing-keys", key_file("/etc/kubernetes/pki/ca.key", "0o640"))
     judged = compliant.judge("signing-key-permissions")
-    assert judged.findings == [
+    assert judged.failures() == [
         ("File", "", "/etc/kubernetes/pki/ca.key", "mode 0o640 lets group or others access it")
     ]
 
@@ -381,7 +381,7 @@ def test_a_group_readable_ca_key_fails(compliant: Evidence) -> None:
 def test_a_service_account_key_owned_by_a_user_fails(compliant: Evidence) -> None:
     compliant.edit("node-signing-keys", key_file("/etc/kubernetes/pki/sa.key", "0o644", 1000))
     judged = compliant.judge("signing-key-permissions")
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "File",
             "",
@@ -421,7 +421,7 @@ def test_a_legacy_token_in_use_fails(compliant: Evidence) -> None:
         ),
     )
     judged = compliant.judge("legacy-service-account-tokens")
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "Secret",
             "payments",
@@ -442,7 +442,7 @@ def test_an_invalidated_token_still_mounted_fails_naming_the_pod(compliant: Evid
     mounting["spec"]["volumes"] = [{"name": "tok", "secret": {"secretName": "old-token"}}]
     compliant.add("pods", mounting)
     judged = compliant.judge("legacy-service-account-tokens")
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "Secret",
             "payments",
@@ -476,7 +476,7 @@ def test_token_secrets_that_cannot_be_listed_error(compliant: Evidence) -> None:
 def test_a_cap_over_policy_fails(compliant: Evidence) -> None:
     compliant.command("kube-apiserver", lambda argv: with_flag(argv, f"--{MAX}=48h"))
     judged = compliant.judge(LIFETIME)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             *APISERVER,
             f"--{MAX}=48h (set on pod kube-system/kube-apiserver-vm): 172800s exceeds the "
@@ -488,7 +488,7 @@ def test_a_cap_over_policy_fails(compliant: Evidence) -> None:
 def test_kubernetes_defaults_neither_cap_nor_stop_extension(compliant: Evidence) -> None:
     compliant.command("kube-apiserver", lambda argv: without_flag(without_flag(argv, MAX), EXTEND))
     judged = compliant.judge(LIFETIME)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             *APISERVER,
             f"admission-injected tokens are extended to one year: --{EXTEND} not set; Kubernetes "
@@ -505,7 +505,7 @@ def test_kubernetes_defaults_neither_cap_nor_stop_extension(compliant: Evidence)
 def test_a_stricter_policy_fails_the_recorded_cap(compliant: Evidence) -> None:
     compliant.settings(token_lifetime_limit=1800)
     judged = compliant.judge(LIFETIME)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             *APISERVER,
             f"--{MAX}=1h (set on pod kube-system/kube-apiserver-vm): 3600s exceeds the 1800s "
@@ -556,7 +556,7 @@ def injected_token_pod(audience: str = "") -> Obj:
 def test_an_uncapped_server_gives_a_long_token_its_request(compliant: Evidence) -> None:
     compliant.command("kube-apiserver", lambda argv: without_flag(argv, MAX))
     judged = compliant.judge(PROJECTED)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             *LONG_TOKEN,
             "projected token volume api-token asks for 172800s and gets it (kube-apiserver "
@@ -576,7 +576,7 @@ def test_the_extension_makes_an_injected_token_live_a_year(compliant: Evidence) 
         "projected token volume kube-api-access-jqdk4 asks for 3607s; --"
         f"{EXTEND} makes a 3607s request for the API server's audience valid for one year "
         "(31536000s) (kube-apiserver kube-system/kube-apiserver-vm), over the 86400s policy",
-    ) in judged.findings
+    ) in judged.failures()
 
 
 def test_a_token_for_another_audience_is_not_extended(compliant: Evidence) -> None:
@@ -585,14 +585,14 @@ def test_a_token_for_another_audience_is_not_extended(compliant: Evidence) -> No
     )
     compliant.add("pods", injected_token_pod(audience="vault"))
     judged = compliant.judge(PROJECTED)
-    assert [f[:3] for f in judged.findings] == [LONG_TOKEN]
+    assert [f[:3] for f in judged.failures()] == [LONG_TOKEN]
     assert not any("payments-api" in line for line in judged.evidence("Tokens the server issues"))
 
 
 def test_a_managed_server_is_judged_on_kubernetes_defaults(compliant: Evidence) -> None:
     compliant.managed_by_eks()
     judged = compliant.judge(PROJECTED)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             *LONG_TOKEN,
             "projected token volume api-token asks for 172800s and gets it (Kubernetes defaults "

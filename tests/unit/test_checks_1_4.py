@@ -32,7 +32,7 @@ def test_a_token_file_added_to_the_api_server_fails(compliant: Evidence) -> None
     flag = "--token-auth-file=/etc/kubernetes/tokens.csv"
     compliant.command("kube-apiserver", lambda argv: with_flag(argv, flag))
     judged = compliant.judge(STATIC)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "Pod",
             "kube-system",
@@ -83,7 +83,7 @@ def key_file(path: str, mode: str, uid: int = 0) -> Callable[[Obj], None]:
 def test_a_world_readable_admin_kubeconfig_fails(compliant: Evidence) -> None:
     compliant.edit("node-private-keys", key_file("/etc/kubernetes/admin.conf", "0o644"))
     judged = compliant.judge(KEYS)
-    assert judged.findings == [
+    assert judged.failures() == [
         ("File", "", "/etc/kubernetes/admin.conf", "mode 0o644 lets group or others access it")
     ]
 
@@ -93,7 +93,7 @@ def test_a_key_owned_by_nobody_fails(compliant: Evidence) -> None:
         "node-private-keys", key_file("/etc/kubernetes/pki/apiserver.key", "0o600", 65534)
     )
     judged = compliant.judge(KEYS)
-    assert judged.findings == [
+    assert judged.failures() == [
         ("File", "", "/etc/kubernetes/pki/apiserver.key", "owned by uid 65534, not root")
     ]
 

@@ -49,8 +49,8 @@ def test_a_token_nobody_asked_for_fails_both_checks(compliant: Evidence) -> None
         f"ServiceAccount shop/default credential {INJECTED}; neither pod nor ServiceAccount "
         "sets it; default true"
     )
-    assert judged[AUTOMOUNT].findings == [("Pod", "shop", "payments-api", holds)]
-    assert judged[DEFAULT_IN_USE].findings == [
+    assert judged[AUTOMOUNT].failures() == [("Pod", "shop", "payments-api", holds)]
+    assert judged[DEFAULT_IN_USE].failures() == [
         ("Pod", "shop", "payments-api", f"runs as the default ServiceAccount and holds {holds}")
     ]
 
@@ -73,7 +73,7 @@ def test_a_pod_asking_for_the_default_accounts_token_is_explicit(compliant: Evid
     compliant.add("pods", pod)
     judged = compliant.judge_each(AUTOMOUNT, DEFAULT_IN_USE)
     assert judged[AUTOMOUNT].reason == "every credential a pod holds was explicitly requested"
-    assert judged[DEFAULT_IN_USE].findings == [
+    assert judged[DEFAULT_IN_USE].failures() == [
         (
             "Pod",
             "payments",
@@ -127,7 +127,7 @@ def test_a_pod_reading_the_default_accounts_legacy_token_fails(compliant: Eviden
     compliant.add("serviceaccounts", b.service_account("token-mounter", "pci-tokens"))
     compliant.add("pods", recorded("noncompliant", "pods", "legacy-token-volume"))
     judged = compliant.judge(DEFAULT_IN_USE)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "Pod",
             "pci-tokens",
@@ -148,7 +148,7 @@ def test_a_binding_naming_a_default_account_fails(compliant: Evidence) -> None:
         ),
     )
     judged = compliant.judge(DEFAULT_BINDINGS)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "RoleBinding",
             "payments",
@@ -179,7 +179,7 @@ def test_bindings_reaching_a_default_account_by_group_or_username_fail(
         ),
     )
     judged = compliant.judge(DEFAULT_BINDINGS)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "ClusterRoleBinding",
             "",
@@ -225,7 +225,7 @@ def test_a_service_account_reading_kube_system_secrets_fails(compliant: Evidence
     )
     confirmed_by_the_server(compliant, PRIVILEGES)
     judged = compliant.judge(PRIVILEGES)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "ServiceAccount",
             "payments",
@@ -249,7 +249,7 @@ def test_a_permissive_webhook_granting_an_unbound_identity_fails(compliant: Evid
 
     compliant.edit(UNBOUND_REVIEWS, permissive)
     judged = compliant.judge(PRIVILEGES)
-    ((kind, namespace, name, detail),) = judged.findings
+    ((kind, namespace, name, detail),) = judged.failures()
     assert (kind, namespace, name) == ("AuthorizerChain", "", "kube-apiserver")
     assert detail.startswith(
         "a made-up identity, system:serviceaccount:kubepci-unbound-probe:kubepci-unbound-probe "
@@ -265,7 +265,7 @@ def test_always_allow_in_the_authorizer_chain_fails(compliant: Evidence) -> None
         "kube-apiserver", lambda argv: with_flag(argv, "--authorization-mode=Node,RBAC,AlwaysAllow")
     )
     judged = compliant.judge(PRIVILEGES)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "Pod",
             "kube-system",
@@ -286,7 +286,7 @@ def test_a_binding_to_a_role_not_yet_created_is_a_latent_grant(compliant: Eviden
         ),
     )
     judged = compliant.judge(PRIVILEGES)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "ClusterRoleBinding",
             "",

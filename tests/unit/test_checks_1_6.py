@@ -34,7 +34,7 @@ def noncompliant(pytester: pytest.Pytester) -> Evidence:
 def test_an_api_server_trusting_no_identity_provider_fails(compliant: Evidence) -> None:
     compliant.command("kube-apiserver", lambda argv: without_flag(argv, AUTHN_CONFIG))
     judged = compliant.judge(EXTERNAL)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "Pod",
             "kube-system",
@@ -109,7 +109,7 @@ def test_a_static_or_shared_credential_fails(
 ) -> None:
     compliant.kubeconfig_user(entry)
     judged = compliant.judge(PLUGIN)
-    assert judged.findings == [("KubeconfigUser", "", "jane", detail)]
+    assert judged.failures() == [("KubeconfigUser", "", "jane", detail)]
     assert judged.classes == [finding_class]
 
 
@@ -127,7 +127,7 @@ def test_an_exec_plugin_yielding_a_service_account_fails(compliant: Evidence) ->
         ),
     )
     judged = compliant.judge(PLUGIN)
-    assert judged.findings == [
+    assert judged.failures() == [
         (
             "KubeconfigUser",
             "",
