@@ -54,12 +54,12 @@ def _component_probe(cluster: Cluster, component: str) -> None:
     instances = cluster.flags(component)
     nodes = cluster.node_addresses
     probed: list[list[ProbeResult]] = []
-    for flags in instances:
+    for flags in component_access.serving_instances(instances):
         cluster.conclude(component_access.plan_instance_probe(flags, nodes), final=False)
         probes = cluster.component_probes(component, flags)
         cluster.conclude(component_access.judge_instance_answers(flags, nodes, probes), final=False)
         probed.append(probes)
-    cluster.conclude(component_access.judge_component_probes(component, probed))
+    cluster.conclude(component_access.judge_component_probes(component, probed, instances))
 
 
 @check("controller-manager-always-allow-paths")
@@ -108,7 +108,8 @@ def test_kubelets_do_not_serve_read_only_port(cluster: Cluster) -> None:
     targets = kubelet_access.plan_read_only_probes(cluster.node_addresses, configz)
     cluster.conclude(targets.so_far, final=False)
     probes = cluster.read_only_port_probes(targets.then)
-    cluster.conclude(kubelet_access.judge_read_only_probes(targets.then, probes))
+    every_node = [n.node for n in cluster.node_addresses]
+    cluster.conclude(kubelet_access.judge_read_only_probes(targets.then, probes, every_node))
 
 
 @check("kubelet-config")

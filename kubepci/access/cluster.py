@@ -311,7 +311,18 @@ class ClusterSession:
             answers = self.probe_pool.run(what, urls, self.prober.get, self._unanswered_probe)
             return _probes_to_json(answers)
 
-        return _probes_from_json(self._shared(name, run))
+        answers = _probes_from_json(self._shared(name, run))
+        asked = [a.url for a in answers]
+        if asked != urls:
+            # A stored answer is evidence only for the question this run asks: a replayed
+            # pack whose settings now point elsewhere (another port, another node) must
+            # not be judged on answers to other URLs.
+            extra = sorted(set(urls) ^ set(asked))
+            raise EvidenceUnavailable(
+                f"the recorded {name} answers are for other URLs than this run asks "
+                f"({', '.join(extra[:3]) or 'same URLs, another order'})"
+            )
+        return answers
 
     def _probe_reader(self) -> ApiReader:
         """API requests that are probes (the node proxy's configz): the suite's

@@ -105,12 +105,41 @@ def judge_instance_answers(
     return draft.so_far()
 
 
+def serving_instances(instances: Sequence[ComponentFlags]) -> list[ComponentFlags]:
+    """The instances to probe: --secure-port=0 serves nothing, so there is nothing to ask."""
+    return [flags for flags in instances if not serves_nothing(flags)]
+
+
+def _unclear(probes: Sequence[ProbeResult]) -> list[ProbeResult]:
+    """Paths that did not answer on an instance that is reachable: a timeout or reset on
+    /metrics says nothing about /metrics, whatever /healthz answered."""
+    unanswered = [p for p in probes if p.status is None]
+    if len(unanswered) == len(probes) and {p.error for p in probes} == {REFUSED}:
+        return []  # the port is closed on this address (recorded by judge_instance_answers)
+    return unanswered
+
+
 @drafted
 def judge_component_probes(
-    draft: Draft, component: str, probed: Sequence[Sequence[ProbeResult]]
+    draft: Draft,
+    component: str,
+    probed: Sequence[Sequence[ProbeResult]],
+    instances: Sequence[ComponentFlags] = (),
 ) -> Judgement:
-    """Content on anything but the health paths, on any instance, is a finding."""
+    """Content on anything but the health paths, on any instance, is a finding; a path that
+    did not answer leaves no verdict; an instance with --secure-port=0 serves nothing."""
+    quiet = [flags for flags in instances if serves_nothing(flags)]
+    for flags in quiet:
+        draft.record(f"{flags.pod} serves nothing", flags.source("secure-port"))
     findings = [
         f for probes in probed for f in anonymous.component_findings(component, list(probes))
     ]
+    unclear = [p for probes in probed for p in _unclear(probes)]
+    if unclear and not findings:
+        raise EvidenceUnavailable(
+            "no answer on a path that may serve content without credentials: "
+            + "; ".join(p.line() for p in unclear[:5])
+        )
+    if not probed and quiet:
+        return draft.judge(findings, passed="--secure-port=0 on every instance: nothing is served")
     return draft.judge(findings, passed="no sensitive path answered without credentials")

@@ -59,14 +59,17 @@ def _refused_in_handshake(probe: ProbeResult) -> bool:
 
 @drafted
 def judge_etcd_probes(draft: Draft, probes: Sequence[ProbeResult]) -> Judgement:
-    """Any HTTP answer below 500 to a client without a certificate is a finding (etcd
-    served it); a handshake refused for the certificate is the pass; any other silence
-    (a timeout, a refused connection) says nothing and leaves no verdict."""
+    """Any HTTP answer to a client without a certificate is a finding: etcd's TLS listener
+    with --client-cert-auth or --trusted-ca-file rejects such a client in the handshake
+    (go.etcd.io/etcd/client/pkg/transport listener.go: tls.RequireAndVerifyClientCert),
+    so even a 5xx means the handshake completed without one. A handshake refused for the
+    certificate is the pass; any other silence (a timeout, a refused connection) says
+    nothing and leaves no verdict."""
     draft.probes("Requests to etcd without a client certificate", probes)
     findings: list[Finding] = []
     unclear: list[ProbeResult] = []
     for probe in probes:
-        if probe.status is not None and probe.status < 500:
+        if probe.status is not None:
             findings.append(
                 Finding(
                     "Etcd",

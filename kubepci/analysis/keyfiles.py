@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from kubepci.analysis.judgement import Draft, Judgement, drafted, manual
 from kubepci.records.node_files import KeyFile
-from kubepci.verdict import Finding
+from kubepci.verdict import EvidenceUnavailable, Finding
 
 
 def key_file_findings(keys: Sequence[KeyFile]) -> list[Finding]:
@@ -36,6 +36,8 @@ def plan_key_inspection(node_root: str, filesystem: str, keys: str) -> Judgement
 def judge_signing_keys(draft: Draft, keys: Sequence[KeyFile]) -> Judgement:
     """1.3.3: the CA and service-account signing keys are root-only."""
     draft.record("Signing keys inspected", [k.to_json() for k in keys], "objects")
+    if not keys:
+        raise EvidenceUnavailable("no signing key was inspected: nothing to judge")
     return draft.judge(key_file_findings(keys), passed=f"{len(keys)} signing key(s) are root-only")
 
 
@@ -43,6 +45,8 @@ def judge_signing_keys(draft: Draft, keys: Sequence[KeyFile]) -> Judgement:
 def judge_private_keys(draft: Draft, keys: Sequence[KeyFile]) -> Judgement:
     """1.4.2: every private key kubeadm and the kubelet write is root-only."""
     draft.record("Private key files inspected", [k.to_json() for k in keys], "objects")
+    if not keys:
+        raise EvidenceUnavailable("no private key file was inspected: nothing to judge")
     return draft.judge(
         key_file_findings(keys), passed=f"{len(keys)} private key file(s) are root-only"
     )

@@ -24,6 +24,7 @@ from kubepci.verdict import EvidenceUnavailable, ManualAttestation
 
 Obj = dict[str, Any]
 NO_ADDRESS = "no node has an address to probe"
+NOT_PROBED = "no address to probe the kubelet of node(s) "
 
 
 def node_of(url: str, nodes: Sequence[NodeAddress]) -> str:
@@ -45,7 +46,16 @@ def judge_kubelet_probes(
     if silent:
         raise EvidenceUnavailable("; ".join(f"{node_of(p.url, nodes)}: {p.line()}" for p in silent))
     findings = [f for p in probes if (f := anonymous.kubelet_finding(node_of(p.url, nodes), p))]
+    unprobed = never_probed(nodes)
+    if unprobed and not findings:
+        # A kubelet that was not asked is not one that refused.
+        raise EvidenceUnavailable(NOT_PROBED + ", ".join(unprobed))
     return draft.judge(findings, passed="every kubelet answered 401 without credentials")
+
+
+def never_probed(nodes: Sequence[NodeAddress]) -> list[str]:
+    """Nodes without an InternalIP or ExternalIP: their kubelets cannot be probed."""
+    return sorted(n.node for n in nodes if not n.address)
 
 
 def configz_not_read(nodes: Sequence[NodeAddress], reason: str) -> dict[str, Obj]:
@@ -70,7 +80,10 @@ def plan_read_only_probes(
 
 @drafted
 def judge_read_only_probes(
-    draft: Draft, targets: Sequence[ReadOnlyTarget], probes: Sequence[ProbeResult]
+    draft: Draft,
+    targets: Sequence[ReadOnlyTarget],
+    probes: Sequence[ProbeResult],
+    all_nodes: Sequence[str] = (),
 ) -> Judgement:
     """Any HTTP answer on a read-only port is a finding; a refused connection is the pass;
     a filtered port (timeout) or a reset says nothing about the kubelet."""
@@ -78,6 +91,9 @@ def judge_read_only_probes(
     findings, unclear = read_only_port_findings(list(targets), list(probes))
     if unclear and not findings:
         raise EvidenceUnavailable("; ".join(unclear))
+    unprobed = sorted(set(all_nodes) - {t.node for t in targets})
+    if unprobed and not findings:
+        raise EvidenceUnavailable(NOT_PROBED + ", ".join(unprobed))
     ports = ", ".join(sorted({str(t.port) for t in targets}))
     return draft.judge(
         findings, passed=f"the read-only port ({ports}) refused connections on every node"

@@ -433,12 +433,6 @@ def test_controller_manager_on_a_node_without_address_errors(compliant: Evidence
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: with --secure-port=0 (nothing served, as controller-manager-always-allow-"
-    "paths says) the probe check errors with 'no network address found for …'s node', "
-    "though the node has one",
-)
 def test_controller_manager_serving_nothing_is_not_an_error(noncompliant: Evidence) -> None:
     noncompliant.command(KCM, lambda argv: with_flag(argv, "--secure-port=0"))
     judged = noncompliant.judge("controller-manager-anonymous-probe")
@@ -446,11 +440,6 @@ def test_controller_manager_serving_nothing_is_not_an_error(noncompliant: Eviden
     assert judged.verdict != "error"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a sensitive path that timed out is passed over when another path of the "
-    "instance answered, although 'a timeout or reset says nothing, so the check cannot pass'",
-)
 def test_controller_manager_metrics_timing_out_leaves_no_verdict(compliant: Evidence) -> None:
     compliant.every_probe(KCM_PROBES, answer(403))
     compliant.probe(KCM_PROBES, "/healthz", answer(200, body="ok"))
@@ -543,11 +532,6 @@ def test_no_node_address_to_probe_errors(compliant: Evidence) -> None:
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a node without an InternalIP/ExternalIP is never probed, and the check "
-    "still passes 'every kubelet answered 401'",
-)
 def test_kubelet_never_probed_leaves_no_verdict(compliant: Evidence) -> None:
     compliant.add("nodes", b.node("worker-2", internal_ip=None))
     judged = compliant.judge("kubelet-anonymous-probe")
@@ -852,11 +836,6 @@ def test_etcd_on_loopback_only_is_not_applicable(compliant: Evidence) -> None:
     assert (judged.junit, judged.ret) == ("skipped", 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: any HTTP status means the TLS handshake completed without a client "
-    "certificate, but a 5xx passes as 'refused a client without a certificate'",
-)
 def test_etcd_server_error_without_a_certificate_does_not_pass(compliant: Evidence) -> None:
     compliant.every_probe("probe-etcd", answer(503, body="etcdserver: not capable"))
     judged = compliant.judge("etcd-anonymous-probe")

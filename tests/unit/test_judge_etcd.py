@@ -116,7 +116,11 @@ def test_a_finding_outweighs_an_unclear_url() -> None:
     assert [f.name for f in judgement.findings] == ["192.0.2.2:2379"]
 
 
-def test_a_server_error_is_neither_content_nor_unclear() -> None:
-    # etcd answered, so it is reachable; 5xx served nothing (status < 500 is the rule).
+def test_a_server_error_still_means_no_certificate_was_demanded() -> None:
+    # Any HTTP answer comes after a completed handshake: etcd took a client without a
+    # certificate, whatever the status (a 5xx passed before: a bug the replay cases found).
     judgement = judge_etcd_probes([answer(500), answer(503)])
-    assert judgement.findings == () and judgement.unavailable == ""
+    assert [f.detail for f in judgement.findings] == [
+        "answered 500 to a client without a certificate",
+        "answered 503 to a client without a certificate",
+    ]

@@ -54,3 +54,12 @@ def test_owner_and_mode_are_both_named() -> None:
     assert key_file_findings([key])[0].detail == (
         "owned by uid 1000, not root; mode 0o640 lets group or others access it"
     )
+
+
+def test_no_key_inspected_is_no_pass() -> None:
+    """An empty inspection (only an edited pack can hold one: nodefs raises first) leaves
+    no verdict rather than "0 key(s) are root-only"."""
+    from kubepci.analysis.keyfiles import judge_private_keys, judge_signing_keys
+
+    assert "no signing key was inspected" in judge_signing_keys([]).unavailable
+    assert "no private key file was inspected" in judge_private_keys([]).unavailable

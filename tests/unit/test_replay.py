@@ -213,3 +213,19 @@ def test_attestations_cannot_be_given_with_a_replay(pytester: pytest.Pytester) -
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--attestations cannot be given with it*"])
+
+
+def test_recorded_answers_to_other_urls_are_not_judged(pytester: pytest.Pytester) -> None:
+    """An edited pack whose kubelet configuration now names port 10266 must not be judged
+    on the recorded answers of port 10255: fail closed, naming the mismatch."""
+    pack = replay.stage("compliant", pytester.path)
+
+    def port_10266(document: dict[str, Any]) -> None:
+        for entry in document["ok"].values():  # stored as {"ok": ...} or {"error": ...}
+            entry["config"]["readOnlyPort"] = 10266
+
+    replay.edit(pack, "kubelet-configz", port_10266)
+    run = replay.run(pytester, pack, "kubelet-read-only-port")
+    assert run.verdict("kubelet-read-only-port") == "error"
+    assert "answers are for other URLs than this run asks" in run.reason("kubelet-read-only-port")
+    assert ":10266/pods" in run.reason("kubelet-read-only-port")
