@@ -17,6 +17,9 @@ log() { printf '[build-k8s] %s\n' "$*" >&2; }
 command -v go >/dev/null || { log "a Go toolchain is required (see harness/README.md)"; exit 1; }
 
 k8s_components=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubeadm kubectl)
+# build-kind.sh adds kube-proxy (K8S_EXTRA_COMPONENTS); the harness never runs it.
+# shellcheck disable=SC2206
+k8s_components+=(${K8S_EXTRA_COMPONENTS:-})
 missing=()
 for c in "${k8s_components[@]}"; do [ -x "$bin/$c" ] || missing+=("$c"); done
 

@@ -206,6 +206,11 @@ def leftovers() -> list[str]:
 def down() -> None:
     """Remove the cluster; raise if anything the harness started is still there."""
     with cluster_state.exclusive():
+        if cluster_state.read().get("PROVIDER") == "kind":
+            from harness import kind_cluster  # imports this module
+
+            kind_cluster.down()
+            return
         _down()
 
 

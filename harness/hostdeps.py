@@ -72,3 +72,37 @@ def ensure_host() -> None:
         raise SystemExit("the cluster harness must run as root (it runs kubeadm and the kubelet)")
     ensure_packages()
     prepare_kernel()
+
+
+# The kind provider's container engine and node-image tools (harness/docker_daemon.py,
+# harness/kind_image.py); only installed when the kind provider is used.
+KIND_PACKAGES = ("docker.io", "mmdebstrap", "jq")
+POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
+
+
+def ensure_docker_package() -> None:
+    """Debian's docker.io and mmdebstrap, without letting apt start any service.
+
+    docker.io pulls in Debian's containerd, whose init script would otherwise start it on
+    /run/containerd/containerd.sock, the socket the harness's own containerd uses; dockerd
+    is started by harness/docker_daemon.py with its own managed containerd instead.
+    """
+    missing = [p for p in KIND_PACKAGES if not _installed(p)]
+    if not missing:
+        return
+    print(f"[host] installing {' '.join(missing)}", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    placed = not POLICY_RC_D.exists()
+    if placed:
+        POLICY_RC_D.write_text("#!/bin/sh\n# kubepci: no service starts during install\nexit 101\n")
+        POLICY_RC_D.chmod(0o755)
+    try:
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+            check=True,
+            env=env,
+        )
+    finally:
+        if placed:
+            POLICY_RC_D.unlink(missing_ok=True)

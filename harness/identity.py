@@ -17,7 +17,7 @@ import yaml
 
 from harness import oidc_issuer
 from harness.kubectl import Kubectl
-from harness.layout import ADMIN_CONF, AUDITOR_EMAIL, HARNESS, OIDC_ISSUER, REPO
+from harness.layout import ADMIN_CONF, AUDITOR_EMAIL, HARNESS, REPO
 
 AUDITOR_USER = f"oidc:{AUDITOR_EMAIL}"
 AUDITOR_GROUP = "kubepci-auditors"
@@ -32,8 +32,8 @@ def copy_admin(dest: Path, source: Path = ADMIN_CONF) -> Path:
     return dest
 
 
-def write_auditor_kubeconfig(dest: Path, cluster_name: str) -> Path:
-    admin = yaml.safe_load(ADMIN_CONF.read_text())
+def write_auditor_kubeconfig(dest: Path, cluster_name: str, admin_conf: Path = ADMIN_CONF) -> Path:
+    admin = yaml.safe_load(admin_conf.read_text())
     cluster = admin["clusters"][0]["cluster"]  # server URL and CA only; no admin credential
     context = f"{AUDITOR_EMAIL}@{cluster_name}"
     config = {
@@ -55,7 +55,7 @@ def write_auditor_kubeconfig(dest: Path, cluster_name: str) -> Path:
                             "--group",
                             AUDITOR_GROUP,
                             "--issuer",
-                            OIDC_ISSUER,
+                            oidc_issuer.issuer_url(),
                             "--key",
                             str(oidc_issuer.SIGNING_KEY),
                         ],

@@ -90,6 +90,14 @@ def _write_layer(spec: ImageSpec, out: io.BufferedRandom) -> None:
             layer.addfile(_tar_info(link.lstrip("/"), type=tarfile.SYMTYPE, linkname=target))
 
 
+def write_rootfs(spec: ImageSpec, out: Path) -> Path:
+    """SPEC's files as one plain tarball, for `docker import` (the kind provider's images)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w+b") as fh:
+        _write_layer(spec, fh)
+    return out
+
+
 def _add_blob(archive: tarfile.TarFile, data: bytes | Path) -> dict[str, object]:
     if isinstance(data, Path):
         h = hashlib.sha256()

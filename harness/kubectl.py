@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -13,13 +14,20 @@ import yaml
 from harness.layout import tool
 
 
+def _binary() -> str:
+    """The kubectl build-k8s.sh built; on a machine that never ran `make k8s` (a kind user's
+    CI with KIND_NODE_IMAGE), the kubectl on PATH."""
+    built = tool("kubectl")
+    return built if Path(built).is_file() else shutil.which("kubectl") or built
+
+
 class Kubectl:
     def __init__(self, kubeconfig: Path) -> None:
         self.kubeconfig = kubeconfig
 
     def run(self, *args: str, stdin: str | None = None, check: bool = True) -> str:
         result = subprocess.run(
-            [tool("kubectl"), f"--kubeconfig={self.kubeconfig}", *args],
+            [_binary(), f"--kubeconfig={self.kubeconfig}", *args],
             input=stdin,
             capture_output=True,
             text=True,

@@ -18,6 +18,9 @@ from harness import kindconfig, kubeadm_config
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted((REPO / "kind-configs").glob("*.yaml"))
 PROFILES = {p.stem for p in CONFIGS}
+# Profiles only kind can bring up (several nodes); the harness renders the others.
+KIND_ONLY = {"multinode"}
+HARNESS_CONFIGS = [p for p in CONFIGS if p.stem not in KIND_ONLY]
 # Written by the runner at bring-up; everything else a config mounts is in the repository.
 GENERATED = REPO / "kind-configs" / "files" / "generated"
 
@@ -137,11 +140,13 @@ def test_extra_args_are_strings_in_v1beta3_map_form(path: Path) -> None:
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
 def test_mounted_files_exist_or_are_generated(path: Path) -> None:
-    for mount in kindconfig.load(path).extra_mounts:
-        assert mount.host_path.exists() or mount.host_path.is_relative_to(GENERATED)
+    for node in load(path).get("nodes") or []:
+        for mount in node.get("extraMounts") or []:
+            host = kindconfig.resolve_host_path(mount["hostPath"])
+            assert host.exists() or host.is_relative_to(GENERATED)
 
 
-@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", HARNESS_CONFIGS, ids=lambda p: p.stem)
 def test_api_server_files_reach_the_pod(path: Path) -> None:
     """Every file flag points into an extraVolume, and a node extraMount provides it."""
     raw = load(path)
@@ -206,7 +211,7 @@ def test_noncompliant_settings() -> None:
     assert kubelet["readOnlyPort"] == 10255
 
 
-@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", HARNESS_CONFIGS, ids=lambda p: p.stem)
 def test_renders_kubeadm_v1beta4_for_offline_bring_up(path: Path) -> None:
     node = kubeadm_config.Node(name="node", ip="192.0.2.10")
     cluster, init, kubelet = kubeadm_config.render(kindconfig.load(path), node)
@@ -231,3 +236,24 @@ def test_merge_patch_follows_rfc7386() -> None:
     patched = kubeadm_config.merge_patch(target, {"a": {"b": None, "e": 3}, "d": [2]})
     assert patched == {"a": {"c": 2, "e": 3}, "d": [2]}
     assert target == {"a": {"b": 1, "c": 2}, "d": [1]}
+
+
+def test_multinode_is_kind_only_with_drift_on_named_nodes() -> None:
+    """Three control planes and two workers; the drift is in node-level join patches of
+    control-plane3 and worker2 alone, and the harness refuses the profile."""
+    path = REPO / "kind-configs" / "multinode.yaml"
+    raw = load(path)
+    roles = [n.get("role", "control-plane") for n in raw["nodes"]]
+    assert roles == ["control-plane"] * 3 + ["worker"] * 2
+    patched = [i for i, n in enumerate(raw["nodes"]) if n.get("kubeadmConfigPatches")]
+    assert patched == [2, 4]  # control-plane3, worker2
+    for index in patched:
+        (join,) = [yaml.safe_load(b) for b in raw["nodes"][index]["kubeadmConfigPatches"]]
+        assert join["kind"] == "JoinConfiguration"
+        directory = Path(join["patches"]["directory"])
+        (mount,) = [
+            m for m in raw["nodes"][index]["extraMounts"] if Path(m["containerPath"]) == directory
+        ]
+        assert any(kindconfig.resolve_host_path(mount["hostPath"]).iterdir())
+    with pytest.raises(ValueError, match="exactly one control-plane node"):
+        kindconfig.load(path)

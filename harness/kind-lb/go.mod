@@ -1,0 +1,3 @@
+module kubepci.local/kind-lb
+
+go 1.22
