@@ -63,7 +63,8 @@ kind-image: venv k8s
 	$(PY) -m harness.kind_image
 
 # Each kind profile in turn: create it with kind, prove the suite on it, delete it. Not part
-# of `make test`. Restores nothing: bring the harness cluster back yourself if you need it.
+# of `make test`, after the harness profiles. Restores nothing: bring the harness cluster back
+# yourself if you need it.
 KIND_PROFILES ?= noncompliant compliant multinode
 KIND_TESTS ?= tests/cluster/test_kind_verdicts.py tests/cluster/test_kind_multinode.py
 kind-tests: venv kind-image
@@ -88,7 +89,7 @@ cluster-tests: venv k8s deps
 	  $(VENV)/bin/pytest tests/cluster -p no:cacheprovider -q -rfE || rc=1; \
 	done; $(PY) -m harness.cluster_down || rc=1; exit $$rc
 
-test: lint unit cluster-tests
+test: lint unit cluster-tests kind-tests
 
 # The main job: audit the local compliant cluster (brought up, or reused if it is already
 # the one up) and keep the evidence for an assessor: $(OUT)/report.html, $(OUT)/junit.xml
