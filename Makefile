@@ -62,8 +62,8 @@ cluster-down: venv
 kind-image: venv k8s
 	$(PY) -m harness.kind_image
 
-# Each kind profile in turn: create it with kind, prove the suite on it, delete it. Not part
-# of `make test`, after the harness profiles. Restores nothing: bring the harness cluster back
+# Each kind profile in turn: create it with kind, prove the suite on it, delete it.
+# Part of `make test`, after the harness profiles. Restores nothing: bring the harness cluster back
 # yourself if you need it.
 KIND_PROFILES ?= noncompliant compliant multinode
 KIND_TESTS ?= tests/cluster/test_kind_verdicts.py tests/cluster/test_kind_multinode.py
