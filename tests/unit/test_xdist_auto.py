@@ -96,3 +96,14 @@ def test_a_replay_of_no_pack_is_left_to_session_start(tmp_path: Path) -> None:
 )
 def test_the_cluster_is_the_scheduling_scope(nodeid: str, scope: str) -> None:
     assert cluster_of(nodeid) == scope
+
+
+def test_store_directories_of_look_alike_contexts_differ() -> None:
+    """Two contexts whose names differ only in punctuation kept one store directory, so one
+    cluster's evidence was judged as the other's."""
+    from kubepci.access.cluster import store_name
+
+    names = {store_name(n) for n in ("a:b", "a/b", "a_b", "a b", "admin@prod", "admin@prod ")}
+    assert len(names) == 6
+    assert all("/" not in n and ":" not in n for n in names)
+    assert store_name("admin@prod").startswith("admin_prod-")
