@@ -197,8 +197,9 @@ def arguments() -> tuple[dict[tuple[str, str], str], dict[str, str]]:
     """(function, mutated line) -> why it is equivalent; excluded path -> why."""
     data = yaml.safe_load(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
     argued = {
-        (entry["function"], " ".join(entry["mutated"].split())): entry["why"].strip()
+        (entry["function"], " ".join(line.split())): " ".join(entry["why"].split())
         for entry in data.get("equivalent") or []
+        for line in (entry["mutated"] if isinstance(entry["mutated"], list) else [entry["mutated"]])
     }
     return argued, {k: v.strip() for k, v in (data.get("excluded") or {}).items()}
 
