@@ -265,7 +265,9 @@ def report(modules: list[Module], seconds: float | None, jobs: int) -> int:
         for mutant in tallies[module.path].survivors:
             text = diff(module, mutant)
             function = re.sub(r"__mutmut_\d+$", "", mutant)
-            why = argued.get((function, " ".join(changed_line(text).split())))
+            why = argued.get((function, " ".join(changed_line(text).split()))) or argued.get(
+                (function, "*")
+            )
             if why is None:
                 unargued += 1
             status = STATUS.get(results(module)[mutant], "suspicious")
