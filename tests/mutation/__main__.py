@@ -123,7 +123,15 @@ def selection(names: list[str]) -> list[Module]:
 
 def meta(module: Module) -> dict[str, Any] | None:
     path = MUTANTS / (module.path + ".meta")
-    return json.loads(path.read_text()) if path.exists() else None
+    for _ in range(5):  # a run in progress rewrites the file after every mutant
+        if not path.exists():
+            return None
+        try:
+            data: dict[str, Any] = json.loads(path.read_text())
+            return data
+        except json.JSONDecodeError:
+            time.sleep(0.2)
+    raise SystemExit(f"mutation: {path} stays unreadable")
 
 
 def results(module: Module) -> dict[str, int | None]:
