@@ -9,6 +9,7 @@ the evidence could not be collected. None of those is ever reported as a pass.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -94,6 +95,13 @@ class Evidence:
     content: Any
     # "probe", "objects", "rbac", "flags", "text": tells the report how to render it.
     kind: str = "text"
+
+    def __post_init__(self) -> None:
+        # A snapshot list (kubepci.records.listing.Records) is a sequence, not a list:
+        # the evidence keeps its objects, in a form every output can write.
+        content = self.content
+        if isinstance(content, Sequence) and not isinstance(content, str | bytes | list | tuple):
+            self.content = list(content)
 
     def to_json(self) -> dict[str, Any]:
         return {"title": self.title, "kind": self.kind, "content": self.content}

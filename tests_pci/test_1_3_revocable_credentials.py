@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from kubepci import check
@@ -121,7 +122,7 @@ def test_projected_tokens_within_policy(cluster: Cluster) -> None:
         apiservers = Gathered(cluster.flags("kube-apiserver"))
     except (NotApplicable, EvidenceUnavailable) as exc:
         apiservers = Gathered([], exc.reason)
-    pods: Gathered[list[dict[str, Any]]]
+    pods: Gathered[Sequence[dict[str, Any]]]
     try:
         pods = Gathered(cluster.snapshot.pods)
     except EvidenceUnavailable as exc:

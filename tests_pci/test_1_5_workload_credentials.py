@@ -3,6 +3,7 @@ and service accounts hold least privilege."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from kubepci import check
@@ -12,7 +13,7 @@ from kubepci.facade import Cluster
 from kubepci.verdict import EvidenceUnavailable
 
 
-def _token_secrets(cluster: Cluster) -> Gathered[list[dict[str, Any]]]:
+def _token_secrets(cluster: Cluster) -> Gathered[Sequence[dict[str, Any]]]:
     """The legacy token Secrets, or why they could not be listed: a limitation of the
     pod checks, which name what it leaves unresolved, not an error by itself."""
     try:

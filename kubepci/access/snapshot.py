@@ -15,15 +15,16 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from filelock import FileLock
 
 from kubepci import jsonio
 from kubepci.access.api import METADATA_ONLY, ApiReader, ApiUnavailable
 from kubepci.access.trim import TRIMMERS
+from kubepci.records import listing as listing_file
+from kubepci.records.listing import Listing, ListingWriter, Records
 from kubepci.verdict import EvidenceUnavailable
 
 Obj = dict[str, Any]
@@ -69,30 +70,6 @@ SELECTED: dict[str, tuple[str, tuple[tuple[str, str], ...], str, str]] = {
 LARGEST_FIRST = ("pods", "rolebindings", "serviceaccounts", "secrets", "services", "namespaces")
 
 Progress = Callable[[str], None]
-
-
-@dataclass
-class Listing:
-    """A resource list as stored: its items, or the reason it could not be read."""
-
-    resource: str
-    items: list[Obj]
-    error: str = ""
-    pages: int = 0
-    seconds: float = 0.0
-
-    @classmethod
-    def from_json(cls, raw: Obj) -> Listing:
-        return cls(raw["resource"], raw["items"], raw["error"], raw["pages"], raw["seconds"])
-
-    def to_json(self) -> Obj:
-        return {
-            "resource": self.resource,
-            "error": self.error,
-            "pages": self.pages,
-            "seconds": round(self.seconds, 3),
-            "items": self.items,
-        }
 
 
 def _write_atomic(path: Path, document: Any) -> None:
@@ -167,6 +144,27 @@ class SharedStore:
             _write_atomic(path, document)
             return document
 
+    def path(self, name: str) -> Path:
+        return self._path(name)
+
+    def ensure_file(self, name: str, write: Callable[[BinaryIO], None]) -> None:
+        """Make sure the document exists, ``write`` streaming it into a file when not."""
+        path = self._path(name)
+        if path.exists():
+            return
+        if self.read_only:
+            raise NotRecorded(
+                f"the evidence pack holds no {name!r} record (the run that wrote it did "
+                "not collect it), and a replay fetches nothing"
+            )
+        with FileLock(str(self.directory / f"{name}.lock")):
+            if path.exists():
+                return
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as out:
+                write(out)
+            tmp.replace(path)
+
     def get_or_compute(self, name: str, compute: Callable[[], Any]) -> Any:
         computed = self.ensure(name, compute)
         if computed is not None:
@@ -194,36 +192,40 @@ class Snapshot:
         path, selector, accept, _ = SELECTED[resource]
         yield from reader.list_pages(path, accept=accept, on_restart=on_restart, selector=selector)
 
-    def _list(self, resource: str) -> Obj:
+    def _list(self, resource: str, out: BinaryIO) -> None:
+        """List the resource into ``out``, trimming and writing each page as it arrives."""
         trim = TRIMMERS[resource]
-        items: list[Obj] = []
+        writer = ListingWriter(out)
         pages = 0
         started = time.monotonic()
         label = SELECTED[resource][3] if resource in SELECTED else resource
         selector = SELECTED[resource][1] if resource in SELECTED else ()
         narrowed = "".join(f" ({k} {v})" for k, v in selector)
         try:
-            for page in self._pages(resource, on_restart=items.clear):
+            for page in self._pages(resource, on_restart=writer.restart):
                 pages += 1
-                items.extend(trim(obj) for obj in page.get("items") or [])
+                for obj in page.get("items") or []:
+                    writer.add(trim(obj))
                 if pages % 10 == 0:
-                    self._progress(f"listing {resource}: {len(items)} so far")
+                    self._progress(f"listing {resource}: {writer.count} so far")
         except ApiUnavailable as exc:
-            error = f"cannot list {label}: {exc}{narrowed}"
-            return Listing(resource, [], error, pages).to_json()
+            writer.restart()
+            writer.finish(resource, f"cannot list {label}: {exc}{narrowed}", pages, 0.0)
+            return
         elapsed = time.monotonic() - started
         if elapsed > 2:
-            self._progress(f"listed {len(items)} {resource} in {elapsed:.1f}s")
-        return Listing(resource, items, "", pages, elapsed).to_json()
+            self._progress(f"listed {writer.count} {resource} in {elapsed:.1f}s")
+        writer.finish(resource, "", pages, elapsed)
 
     def listing(self, resource: str) -> Listing:
         if resource not in self._listings:
+            name = f"list-{resource}"
+            self.store.ensure_file(name, functools.partial(self._list, resource))
             with gc_paused():
-                raw = self.store.get_or_compute(f"list-{resource}", lambda: self._list(resource))
-            self._listings[resource] = Listing.from_json(raw)
+                self._listings[resource] = listing_file.read(self.store.path(name))
         return self._listings[resource]
 
-    def items(self, resource: str) -> list[Obj]:
+    def items(self, resource: str) -> Records:
         """The trimmed objects, or EvidenceUnavailable naming why they could not be read."""
         listing = self.listing(resource)
         if listing.error:
@@ -237,8 +239,9 @@ class Snapshot:
 
         The API server answers one list while this process parses another, so a few
         lists at once take little more than the longest of them (each list is still one
-        paginated request after another). ``keep``: this process judges too, so hold on to
-        what was listed rather than parse it back from the store. Under pytest-xdist the
+        paginated request after another). Each list streams into its store file page by
+        page, so memory holds a page, not the list. ``keep``: this process judges too, so
+        it reads the lists back now (as texts, not parsed). Under pytest-xdist the
         controller only fetches and keeps nothing; the workers read the store.
         """
         wanted = [r for r in resources or list(RESOURCES) if r not in self._listings]
@@ -247,54 +250,55 @@ class Snapshot:
             return
         self._reader()  # credentials are loaded once, before the threads need them
         with gc_paused(), ThreadPoolExecutor(lists_at_once, "kubepci-list") as pool:
-            futures = {
-                r: pool.submit(self.store.ensure, f"list-{r}", functools.partial(self._list, r))
+            futures = [
+                pool.submit(self.store.ensure_file, f"list-{r}", functools.partial(self._list, r))
                 for r in wanted
-            }
-            for resource, future in futures.items():
-                raw = future.result()
-                if keep and raw is not None:
-                    self._listings[resource] = Listing.from_json(raw)
+            ]
+            for future in futures:
+                future.result()
+        if keep:
+            for resource in wanted:
+                self.listing(resource)
 
     # Named accessors keep checks readable: ``cluster.snapshot.pods``.
     @property
-    def nodes(self) -> list[Obj]:
+    def nodes(self) -> Records:
         return self.items("nodes")
 
     @property
-    def namespaces(self) -> list[Obj]:
+    def namespaces(self) -> Records:
         return self.items("namespaces")
 
     @property
-    def pods(self) -> list[Obj]:
+    def pods(self) -> Records:
         return self.items("pods")
 
     @property
-    def service_accounts(self) -> list[Obj]:
+    def service_accounts(self) -> Records:
         return self.items("serviceaccounts")
 
     @property
-    def services(self) -> list[Obj]:
+    def services(self) -> Records:
         return self.items("services")
 
     @property
-    def secrets(self) -> list[Obj]:
+    def secrets(self) -> Records:
         return self.items("secrets")
 
     @property
-    def token_secrets(self) -> list[Obj]:
+    def token_secrets(self) -> Records:
         """Secrets of type kubernetes.io/service-account-token, metadata only."""
         return self.items("token-secrets")
 
     @property
-    def endpoint_slices(self) -> list[Obj]:
+    def endpoint_slices(self) -> Records:
         return self.items("endpointslices")
 
     @property
-    def csrs(self) -> list[Obj]:
+    def csrs(self) -> Records:
         return self.items("certificatesigningrequests")
 
-    def rbac(self) -> dict[str, list[Obj]]:
+    def rbac(self) -> dict[str, Records]:
         return {
             kind: self.items(kind)
             for kind in ("clusterroles", "clusterrolebindings", "roles", "rolebindings")

@@ -17,7 +17,7 @@ cases. Where the two disagree, this module is wrong.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -345,6 +345,7 @@ class Authorizer:
                 elif subject.kind == "ServiceAccount" and subject.namespace:
                     user = service_account_username(subject.namespace, subject.name)
                     self._by_user[(binding.namespace, user)].append(binding)
+        self._grant_cache: dict[tuple[str, str | None, tuple[str, ...]], tuple[Grant, ...]] = {}
         self._user_namespaces: dict[str, set[str]] = defaultdict(set)
         self._group_namespaces: dict[str, set[str]] = defaultdict(set)
         for namespace, user in self._by_user:
@@ -355,7 +356,7 @@ class Authorizer:
                 self._group_namespaces[group].add(namespace)
 
     @classmethod
-    def from_snapshot(cls, rbac: dict[str, list[Obj]]) -> Authorizer:
+    def from_snapshot(cls, rbac: Mapping[str, Sequence[Obj]]) -> Authorizer:
         return cls(
             rbac["clusterroles"], rbac["clusterrolebindings"], rbac["roles"], rbac["rolebindings"]
         )
@@ -373,17 +374,20 @@ class Authorizer:
         RoleBindings, whose subjects apply to the identity (each binding once)."""
         scopes = ("", namespace) if namespace else ("",)
         for scope in scopes:
-            seen: set[int] = set()
-            candidates = list(self._by_user.get((scope, identity.user), ()))
-            for group in identity.groups:
-                candidates.extend(self._by_group.get((scope, group), ()))
-            for binding in candidates:
-                # appliesTo decides; the index only narrows the bindings it looks at.
-                if id(binding) not in seen and any(
-                    subject_applies(s, identity) for s in binding.subjects
-                ):
-                    seen.add(id(binding))
-                    yield binding
+            yield from self._bindings_in(identity, scope)
+
+    def _bindings_in(self, identity: Identity, scope: str) -> Iterator[Binding]:
+        seen: set[int] = set()
+        candidates = list(self._by_user.get((scope, identity.user), ()))
+        for group in identity.groups:
+            candidates.extend(self._by_group.get((scope, group), ()))
+        for binding in candidates:
+            # appliesTo decides; the index only narrows the bindings it looks at.
+            if id(binding) not in seen and any(
+                subject_applies(s, identity) for s in binding.subjects
+            ):
+                seen.add(id(binding))
+                yield binding
 
     def namespaces_for(self, identity: Identity) -> set[str]:
         """Namespaces where some RoleBinding names the identity (or one of its groups)."""
@@ -393,13 +397,31 @@ class Authorizer:
         return found
 
     def grants_for(self, identity: Identity, namespace: str) -> Iterator[Grant]:
-        for binding in self.bindings_for(identity, namespace):
-            rules = self.role_rules(binding)
-            if not rules:
-                continue
-            subject = next(s for s in binding.subjects if subject_applies(s, identity))
-            for rule in rules:
-                yield Grant(binding, subject, rule)
+        scopes = ("", namespace) if namespace else ("",)
+        for scope in scopes:
+            yield from self._scope_grants(identity, scope)
+
+    def _scope_grants(self, identity: Identity, scope: str) -> tuple[Grant, ...]:
+        """One scope's grants, shared by every identity the scope's bindings cannot tell
+        apart. Which bindings apply, and by which subject, depends only on the identity's
+        user where some binding of the scope names it, and on those of its groups that
+        some binding of the scope names (a subject naming anything else never applies):
+        the 37,500 ServiceAccounts of a 150,000-pod cluster share a few hundred answers.
+        """
+        user = identity.user if (scope, identity.user) in self._by_user else None
+        groups = tuple(g for g in identity.groups if (scope, g) in self._by_group)
+        key = (scope, user, groups)
+        found = self._grant_cache.get(key)
+        if found is None:
+            grants: list[Grant] = []
+            for binding in self._bindings_in(identity, scope):
+                rules = self.role_rules(binding)
+                if not rules:
+                    continue
+                subject = next(s for s in binding.subjects if subject_applies(s, identity))
+                grants.extend(Grant(binding, subject, rule) for rule in rules)
+            found = self._grant_cache[key] = tuple(grants)
+        return found
 
     def granting(self, identity: Identity, request: Request) -> Grant | None:
         """The first grant that allows the request, as RBAC visits them, or None."""

@@ -21,6 +21,7 @@ where readable, reaches further back; :mod:`kubepci.analysis.csr_history` judges
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -220,7 +221,7 @@ def request_findings(
     ]
 
 
-def listed_findings(csrs: list[Obj]) -> tuple[list[Finding], list[Obj]]:
+def listed_findings(csrs: Sequence[Obj]) -> tuple[list[Finding], list[Obj]]:
     """Findings for the CSRs the API lists, and a row of evidence for each client request."""
     findings: list[Finding] = []
     seen: list[Obj] = []

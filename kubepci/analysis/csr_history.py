@@ -21,6 +21,7 @@ What is judged from the log, per CSR no longer listed:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -92,7 +93,7 @@ def _counts(event: Obj) -> bool:
     return not query.get("dryRun")
 
 
-def lifecycles(events: list[Obj]) -> tuple[list[Lifecycle], list[Write]]:
+def lifecycles(events: Sequence[Obj]) -> tuple[list[Lifecycle], list[Write]]:
     """CSR lifecycles from audit events in log order, and the unnamed (generateName)
     filings, which a Metadata-level log cannot tie to any CSR."""
     current: dict[str, Lifecycle] = {}

@@ -25,6 +25,7 @@ by anyone who may update nodes, and providerID can be set once, from empty, the 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -59,7 +60,7 @@ class Distribution:
         return out
 
 
-def api_server_endpoints(endpoint_slices: list[Obj]) -> list[str] | None:
+def api_server_endpoints(endpoint_slices: Sequence[Obj]) -> list[str] | None:
     """Addresses of the ``kubernetes`` Service in ``default`` (the API server's own); None
     when its EndpointSlice is not among the listed slices."""
     found: list[str] | None = None
@@ -78,7 +79,7 @@ def api_server_endpoints(endpoint_slices: list[Obj]) -> list[str] | None:
     return found
 
 
-def _node_addresses(nodes: list[Obj]) -> dict[str, str]:
+def _node_addresses(nodes: Sequence[Obj]) -> dict[str, str]:
     out: dict[str, str] = {}
     for node in nodes:
         name = str((node.get("metadata") or {}).get("name", ""))
@@ -101,7 +102,7 @@ def _provider_claim(git: str, server: str) -> tuple[str, str]:
     return "", ""
 
 
-def _not_deciding(nodes: list[Obj]) -> tuple[str, ...]:
+def _not_deciding(nodes: Sequence[Obj]) -> tuple[str, ...]:
     notes: set[str] = set()
     for node in nodes:
         meta = node.get("metadata") or {}
@@ -117,7 +118,7 @@ def _not_deciding(nodes: list[Obj]) -> tuple[str, ...]:
 
 
 def _self_managed(
-    git: str, nodes: list[Obj], kube_system_pods: list[Obj], endpoints: list[str] | None
+    git: str, nodes: Sequence[Obj], kube_system_pods: Sequence[Obj], endpoints: list[str] | None
 ) -> tuple[str, str] | None:
     """(name, why) when the control plane runs where the cluster can see it."""
     on_nodes = _node_addresses(nodes)
@@ -155,8 +156,8 @@ def _self_managed(
 
 def detect(
     version: Obj,
-    nodes: list[Obj],
-    kube_system_pods: list[Obj],
+    nodes: Sequence[Obj],
+    kube_system_pods: Sequence[Obj],
     api_endpoints: list[str] | None = None,
     server: str = "",
 ) -> Distribution:

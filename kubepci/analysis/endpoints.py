@@ -9,6 +9,7 @@ answers mean is judged in :mod:`kubepci.analysis.service_answers`.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,7 +62,7 @@ class NodeAddress:
     kubelet_port: int
 
 
-def node_addresses(nodes: list[Obj]) -> list[NodeAddress]:
+def node_addresses(nodes: Sequence[Obj]) -> list[NodeAddress]:
     """Each node's InternalIP (ExternalIP if it has none) and kubelet port."""
     out: list[NodeAddress] = []
     for node in nodes:
@@ -139,7 +140,7 @@ class ServicePort:
 
 
 def services_to_probe(
-    services: list[Obj], endpoint_slices: list[Obj]
+    services: Sequence[Obj], endpoint_slices: Sequence[Obj]
 ) -> tuple[list[ServicePort], list[str]]:
     """TCP ports of Services that have ready endpoints, and why others were left out.
 

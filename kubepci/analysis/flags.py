@@ -26,6 +26,7 @@ etcd's listeners, the TokenRequest cap.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -285,7 +286,7 @@ class ControlPlane(dict[str, list[ComponentFlags]]):
         self.set_aside: dict[str, list[str]] = {c: [] for c in COMPONENTS}
 
 
-def control_plane_flags(pods: list[Obj], server_version: str = "") -> ControlPlane:
+def control_plane_flags(pods: Sequence[Obj], server_version: str = "") -> ControlPlane:
     """Every control-plane component found in kube-system static pods."""
     found = ControlPlane()
     for pod in pods:

@@ -19,7 +19,7 @@ Obj = dict[str, Any]
 
 
 def held_credentials(
-    service_accounts: Sequence[Obj], pods: Sequence[Obj], token_secrets: Gathered[list[Obj]]
+    service_accounts: Sequence[Obj], pods: Sequence[Obj], token_secrets: Gathered[Sequence[Obj]]
 ) -> list[PodCredentials]:
     """Every non-mirror pod's credentials; without the token-Secret listing, Secret
     references stay unresolved."""
@@ -43,7 +43,7 @@ def judge_pod_token_automount(
     draft: Draft,
     service_accounts: Sequence[Obj],
     pods: Sequence[Obj],
-    token_secrets: Gathered[list[Obj]],
+    token_secrets: Gathered[Sequence[Obj]],
 ) -> Judgement:
     """1.5.1: the admission-injected token is there only where the pod or its
     ServiceAccount sets automountServiceAccountToken: true; what pods ask for explicitly
@@ -75,7 +75,7 @@ def judge_default_account_use(
     draft: Draft,
     service_accounts: Sequence[Obj],
     pods: Sequence[Obj],
-    token_secrets: Gathered[list[Obj]],
+    token_secrets: Gathered[Sequence[Obj]],
 ) -> Judgement:
     """1.5.2: no pod runs as ``default`` holding a credential by any path, and none holds
     a ``default`` account's legacy token; without the token-Secret listing, a Secret

@@ -127,6 +127,7 @@ class PrivilegeGraph:
         self.edges: dict[Key, list[tuple[Hit | None, Key]]] = {}
         self.held: dict[Key, dict[str, tuple[Hit, Key | None]]] = defaultdict(dict)
         self.principals: dict[Subject, Identity] = {}
+        self._named_accounts: dict[str, set[tuple[str, str]]] | None = None
         for binding in authz.bindings:
             for subject in binding.subjects:
                 found = principal_identity(subject)
@@ -274,11 +275,15 @@ class PrivilegeGraph:
 
     def _impersonable(self, scope: str) -> list[tuple[str, str]]:
         """ServiceAccounts of the scope: objects, and names bindings grant to."""
-        named = {
-            (s.namespace, s.name)
-            for s in self.principals
-            if s.kind == "ServiceAccount" and (not scope or s.namespace == scope)
-        }
+        if self._named_accounts is None:  # indexed once: asked once per namespace
+            self._named_accounts = defaultdict(set)
+            for s in self.principals:
+                if s.kind == "ServiceAccount":
+                    self._named_accounts[s.namespace].add((s.namespace, s.name))
+        if scope:
+            named = set(self._named_accounts.get(scope, ()))
+        else:
+            named = set().union(*self._named_accounts.values())
         return sorted(named | set(self.workloads.service_accounts_in(scope)))
 
     def _gains(self, hit: Hit, key: Key, holder: Any) -> list[Key]:

@@ -8,6 +8,7 @@ beyond the default, however it is labelled or named, is judged like any other gr
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +62,7 @@ def is_workload_principal(subject: Subject) -> bool:
     )
 
 
-def _role_lookup(rbac: dict[str, list[Obj]]):
+def _role_lookup(rbac: Mapping[str, Sequence[Obj]]):
     cluster = {str(r["metadata"]["name"]): r.get("rules") or [] for r in rbac["clusterroles"]}
     namespaced = {
         (str(r["metadata"].get("namespace", "")), str(r["metadata"]["name"])): r.get("rules") or []
@@ -77,7 +78,7 @@ def _role_lookup(rbac: dict[str, list[Obj]]):
 
 
 def analyse(
-    rbac: dict[str, list[Obj]],
+    rbac: Mapping[str, Sequence[Obj]],
     workloads: Workloads,
     server_version: str,
     catalogue: PrivilegeCatalogue | None = None,

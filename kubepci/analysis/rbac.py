@@ -10,7 +10,7 @@ an identity holds through it, is :mod:`kubepci.analysis.authorizer` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,7 +169,7 @@ class RbacGraph:
         return cls(grants)
 
     @classmethod
-    def from_snapshot(cls, rbac: dict[str, list[Obj]]) -> RbacGraph:
+    def from_snapshot(cls, rbac: Mapping[str, Sequence[Obj]]) -> RbacGraph:
         return cls.from_objects(
             rbac["clusterroles"], rbac["clusterrolebindings"], rbac["roles"], rbac["rolebindings"]
         )

@@ -249,7 +249,7 @@ def judge_token_lifetime_cap(
 
 
 def issuances(
-    apiservers: Gathered[list[ComponentFlags]], pods: Gathered[list[Obj]]
+    apiservers: Gathered[list[ComponentFlags]], pods: Gathered[Sequence[Obj]]
 ) -> list[TokenIssuance]:
     """How each kube-apiserver issues pod tokens; Kubernetes' defaults (no maximum, the
     one-year extension on) where its flags cannot be read, with the reason."""
@@ -265,7 +265,7 @@ def issuances(
 def judge_projected_tokens(
     draft: Draft,
     apiservers: Gathered[list[ComponentFlags]],
-    pods: Gathered[list[Obj]],
+    pods: Gathered[Sequence[Obj]],
     limit: int,
 ) -> Judgement:
     """1.3.4: every projected token a pod holds lives at most ``limit`` seconds, by the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ def is_mirror_pod(pod: Obj) -> bool:
     return MIRROR_ANNOTATION in ((pod.get("metadata") or {}).get("annotations") or {})
 
 
-def service_account_index(service_accounts: list[Obj]) -> dict[tuple[str, str], Obj]:
+def service_account_index(service_accounts: Sequence[Obj]) -> dict[tuple[str, str], Obj]:
     return {
         (str(sa["metadata"].get("namespace", "")), str(sa["metadata"]["name"])): sa
         for sa in service_accounts
@@ -82,7 +83,7 @@ def effective_automount(pod: Obj, accounts: dict[tuple[str, str], Obj]) -> Autom
     return automount
 
 
-def legacy_token_secrets(secrets: list[Obj]) -> list[Obj]:
+def legacy_token_secrets(secrets: Sequence[Obj]) -> list[Obj]:
     """Secrets that name a ServiceAccount in the token annotation, whatever their type.
 
     For privilege paths (kubepci.analysis.workloads): reading such a Secret, or an Opaque
@@ -96,7 +97,7 @@ def legacy_token_secrets(secrets: list[Obj]) -> list[Obj]:
     ]
 
 
-def service_account_token_secrets(token_secrets: list[Obj]) -> list[Obj]:
+def service_account_token_secrets(token_secrets: Sequence[Obj]) -> list[Obj]:
     """Secret-based (legacy, non-expiring) ServiceAccount tokens: Secrets of type
     kubernetes.io/service-account-token, which the snapshot lists by field selector as
     metadata only. The type, not an annotation anyone can copy, makes one: the tokens
@@ -105,7 +106,7 @@ def service_account_token_secrets(token_secrets: list[Obj]) -> list[Obj]:
     return [s for s in token_secrets if s.get("type") == SERVICE_ACCOUNT_TOKEN_TYPE]
 
 
-def annotated_copies(secrets: list[Obj], token_secrets: list[Obj]) -> list[Obj]:
+def annotated_copies(secrets: Sequence[Obj], token_secrets: Sequence[Obj]) -> list[Obj]:
     """Secrets that carry the token annotation but are not of the token type."""
     typed = {
         (s["metadata"].get("namespace", ""), s["metadata"]["name"])

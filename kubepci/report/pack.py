@@ -28,6 +28,7 @@ import pytest
 
 import kubepci
 from kubepci import jsonio
+from kubepci.records import listing
 from kubepci.report import run
 from kubepci.report.provenance import INPUTS
 from kubepci.report.redact import json_text_may_need_redaction, redact_obj
@@ -104,20 +105,47 @@ def export_raw(stores: dict[str, Path], directory: Path) -> list[Path]:
     written: list[Path] = []
     for store in stores.values():
         for source in sorted(store.glob("*.json")):
-            try:
-                text = source.read_text(encoding="utf-8")
-            except OSError:
-                continue  # a store file being replaced; the checks never read it either
-            if json_text_may_need_redaction(text):
-                try:
-                    text = jsonio.dumps(redact_obj(jsonio.loads(text)))
-                except ValueError:
-                    continue
             target = directory / RAW / store.name / source.name
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+            try:
+                if source.name.startswith("list-"):
+                    _export_listing(source, target)
+                else:
+                    _export_document(source, target)
+            except OSError:
+                continue  # a store file being replaced; the checks never read it either
+            except ValueError:
+                target.unlink(missing_ok=True)
+                continue
             written.append(target)
     return written
+
+
+def _clean(text: str) -> str:
+    if json_text_may_need_redaction(text):
+        return jsonio.dumps(redact_obj(jsonio.loads(text)))
+    return text
+
+
+def _export_document(source: Path, target: Path) -> None:
+    text = _clean(source.read_text(encoding="utf-8"))
+    target.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def _export_listing(source: Path, target: Path) -> None:
+    """A resource list, a line (one object) at a time: 150,000 pods are never held at once.
+    Each object is looked at for credentials by itself, as a whole document would be."""
+    with target.open("wb") as out:
+        count = 0
+        for kind, raw in listing.lines(source):
+            text = _clean(raw.decode("utf-8")).encode("utf-8")
+            if kind == "document":
+                out.write(text.rstrip(b"\n") + b"\n")
+            elif kind == "item":
+                out.write((b",\n" if count else listing.OPENING) + text)
+                count += 1
+            else:  # the trailer: the list's error, pages and timing
+                out.write((b"\n" if count else listing.OPENING) + b"]," + text[1:] + b"\n")
 
 
 def _entry(directory: Path, path: Path) -> Obj:

@@ -445,7 +445,7 @@ class TestTokenSecretListing:
         listed = snapshot.token_secrets
         assert [s["metadata"]["name"] for s in listed] == ["a", "b"]
         assert all(s["type"] == tokens.SERVICE_ACCOUNT_TOKEN_TYPE for s in listed)
-        assert "last-applied" not in json.dumps(listed)
+        assert "last-applied" not in json.dumps(list(listed))
         method, path, query, accept = reader.queries[1]
         assert (method, path, accept) == ("GET", "/api/v1/secrets", METADATA_ONLY)
         assert query == [

@@ -1,0 +1,178 @@
+"""A resource list as the snapshot store and the evidence pack hold it.
+
+At 150,000 pods the trimmed pods alone, held as parsed dicts, take about 370 MB, and a
+check reads each pod once. So a list is kept as each object's compact JSON text (about a
+fifth of that) and parsed again whenever a check walks it: a walk of 150,000 pods costs
+a few tenths of a second. Every walk hands out fresh dicts, so no check can change what
+another one sees.
+
+The file is one JSON document, written one object per line so that it is read, and
+written while the pages arrive, a line at a time::
+
+    {"items":[
+    {...},
+    {...}
+    ],"error":"","pages":3,"resource":"pods","seconds":1.2}
+
+Any JSON reader reads it whole; a list written as a single document (by an older run, or
+a test editing a pack) is read whole too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, overload
+
+import orjson
+
+Obj = dict[str, Any]
+OPENING = b'{"items":[\n'
+
+
+def _text(obj: Obj) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+
+
+class Records(Sequence[Obj]):
+    """A read-only list of objects, each held as its JSON text and parsed on access."""
+
+    __slots__ = ("_texts",)
+
+    def __init__(self, texts: list[bytes]) -> None:
+        self._texts = texts
+
+    @classmethod
+    def of(cls, objects: Iterable[Obj]) -> Records:
+        return cls([_text(o) for o in objects])
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    @overload
+    def __getitem__(self, index: int) -> Obj: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Obj]: ...
+
+    def __getitem__(self, index: int | slice) -> Obj | list[Obj]:
+        if isinstance(index, slice):
+            return [orjson.loads(t) for t in self._texts[index]]
+        parsed: Obj = orjson.loads(self._texts[index])
+        return parsed
+
+    def __iter__(self) -> Iterator[Obj]:
+        for text in self._texts:
+            yield orjson.loads(text)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Records):
+            return self._texts == other._texts
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking, like a list
+
+    def __repr__(self) -> str:
+        return f"Records({len(self)} objects)"
+
+    def texts(self) -> list[bytes]:
+        """Each object's JSON text, as stored."""
+        return list(self._texts)
+
+
+@dataclass
+class Listing:
+    """A resource list as stored: its objects, or the reason it could not be read."""
+
+    resource: str
+    items: Records
+    error: str = ""
+    pages: int = 0
+    seconds: float = 0.0
+
+    def trailer(self) -> Obj:
+        return {
+            "error": self.error,
+            "pages": self.pages,
+            "resource": self.resource,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class ListingWriter:
+    """Writes a list to an open binary file as its pages arrive."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.count = 0
+        self.restart()
+
+    def restart(self) -> None:
+        """Drop what was written: the API server restarted the list from the beginning."""
+        self.out.seek(0)
+        self.out.truncate()
+        self.out.write(OPENING)
+        self.count = 0
+
+    def add(self, obj: Obj) -> None:
+        self.out.write((b",\n" if self.count else b"") + _text(obj))
+        self.count += 1
+
+    def finish(self, resource: str, error: str, pages: int, seconds: float) -> None:
+        trailer = Listing(resource, Records([]), error, pages, seconds).trailer()
+        body = _text(trailer)[1:]  # the trailer's fields continue the opening object
+        self.out.write((b"\n" if self.count else b"") + b"]," + body + b"\n")
+
+
+def write(path: Path, listing: Listing) -> None:
+    with path.open("wb") as out:
+        writer = ListingWriter(out)
+        for text in listing.items.texts():
+            out.write((b",\n" if writer.count else b"") + text)
+            writer.count += 1
+        writer.finish(listing.resource, listing.error, listing.pages, listing.seconds)
+
+
+def lines(path: Path) -> Iterator[tuple[str, bytes]]:
+    """The file's parts in order: ("item", text) for each object and ("trailer", text),
+    or a single ("document", text) for a list written as one document."""
+    with path.open("rb") as source:
+        first = source.readline()
+        if first != OPENING:
+            yield "document", first + source.read()
+            return
+        for line in source:
+            if line.startswith(b"]"):
+                yield "trailer", b"{" + line[2:].rstrip(b"\n")
+                return
+            yield "item", line.rstrip(b"\n").removesuffix(b",")
+    raise ValueError(f"{path}: the list ends before its closing line")
+
+
+def read(path: Path) -> Listing:
+    """The list stored at ``path``; ValueError when it is not one."""
+    texts: list[bytes] = []
+    for kind, text in lines(path):
+        if kind == "item":
+            texts.append(text)
+            continue
+        document = orjson.loads(text)
+        if kind == "document":
+            return Listing(
+                str(document["resource"]),
+                Records.of(document["items"]),
+                str(document["error"]),
+                int(document["pages"]),
+                float(document["seconds"]),
+            )
+        return Listing(
+            str(document["resource"]),
+            Records(texts),
+            str(document["error"]),
+            int(document["pages"]),
+            float(document["seconds"]),
+        )
+    raise ValueError(f"{path}: empty")  # pragma: no cover - lines() raises first
