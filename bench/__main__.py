@@ -26,6 +26,7 @@ from bench import (
     browser,
     fleet,
     floor,
+    kubectl_lists,
     machine,
     populate,
     procs,
@@ -124,9 +125,11 @@ def measure_size(
     second, _ = measure_floor(who)
     best = min(first, second, key=lambda f: f.wall)
     say(f"  floor {first.wall:.1f}s / {second.wall:.1f}s (lists {best.listing:.1f}s)")
+    swept = kubectl_lists.measure(who.kubeconfig)
+    say(f"  kubectl get -A -o json of the same lists: {swept.wall:.1f}s")
     opened = browser.open_report(runs["0"].html_path)
     return table.SizeResult(
-        estate, populated, best, floor_requests, runs["0"], runs["auto"], opened
+        estate, populated, best, floor_requests, runs["0"], runs["auto"], opened, swept
     )
 
 
@@ -145,6 +148,13 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=1000,
         help="Services with running endpoints, 10%% hanging (0: none)",
+    )
+    parser.add_argument(
+        "--reuse-estate",
+        action="store_true",
+        help="measure the estate already on the cluster (populated by an earlier run, e.g. "
+        "python -m bench.populate) and leave it there: removing 150,000 pods takes about an "
+        "hour here, and the harness's cluster-down wipes etcd anyway",
     )
     args = parser.parse_args(argv)
     # SIZES=none measures only the probe axes, keeping the size table already written.
@@ -168,14 +178,20 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     failure = ""
     try:
-        populate.cleanup(admin, say)
+        if not args.reuse_estate:
+            populate.cleanup(admin, say)
         for estate in estates:
+            if args.reuse_estate:
+                populate.require(admin, estate)
+                say(f"{estate.label()}: measuring the estate already there")
+                results.append(measure_size(estate, 0.0, who, notes, args.repeats))
+                continue
             say(f"{estate.label()}: populating ({estate.total:,} objects in all)")
             populated = populate.populate(admin, estate, say)
             say(f"  populated in {populated.seconds:.0f}s")
             time.sleep(5)  # let the controllers' follow-up writes settle
             results.append(measure_size(estate, populated.seconds, who, notes, args.repeats))
-        if estates and (args.nodes or args.services):
+        if estates and (args.nodes or args.services) and not args.reuse_estate:
             remove_estate(admin, started, notes)  # the axes run on the bare cluster
         measure_axes(admin, who, args.nodes, args.services, axis_results)
     except Exception as exc:
@@ -183,7 +199,10 @@ def main(argv: list[str] | None = None) -> int:
         say(f"FAILED: {failure}")
     finally:
         failure = remove_axes(admin) or failure
-        failure = remove_estate(admin, started, notes) or failure
+        if args.reuse_estate:
+            notes.append("- the estate was measured as found (--reuse-estate) and left in place")
+        else:
+            failure = remove_estate(admin, started, notes) or failure
     notes.append(f"- whole bench: {time.monotonic() - started:.0f}s; outputs under {WORK}")
     if failure:
         notes.append(f"- INCOMPLETE: {failure}")

@@ -99,6 +99,35 @@ def populate(api: k8s.ApiClient, estate: Estate, say: Say) -> Populated:
     return Populated(estate, time.monotonic() - started, created)
 
 
+def require(api: k8s.ApiClient, estate: Estate) -> None:
+    """Refuse to measure an estate that is not all there (--reuse-estate)."""
+    # One item and the server's count of the rest: no need to list 150,000 pods for it.
+    _, data = send(api, "GET", "/api/v1/pods", query=[("limit", 1)])
+    page = json.loads(data)
+    count = len(page.get("items") or []) + int(page["metadata"].get("remainingItemCount") or 0)
+    if count < estate.pods:
+        raise RuntimeError(
+            f"--reuse-estate: {count:,} pods on the cluster, {estate.pods:,} wanted; "
+            "populate first (python -m bench.populate SIZE)"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.populate 150000``: grow the estate and leave it (for --reuse-estate)."""
+    import sys
+
+    from bench.estate import parse_sizes
+    from bench.kube import api_client
+    from harness import cluster_state
+
+    size = (argv or sys.argv[1:] or ["10000"])[0]
+    estate = parse_sizes(size)[-1]
+    admin = api_client(cluster_state.read()["ADMIN_KUBECONFIG"], pool=THREADS)
+    done = populate(admin, estate, lambda m: print(f"populate: {m}", flush=True))
+    print(f"populate: {estate.label()} in {done.seconds:.0f}s")
+    return 0
+
+
 def _delete(api: k8s.ApiClient, path: str) -> None:
     send(api, "DELETE", path, ok=(200, 202, 404))
 
@@ -128,3 +157,7 @@ def server_version(api: k8s.ApiClient) -> str:
         return str(json.loads(send(api, "GET", "/version")[1]).get("gitVersion", "?"))
     except ApiError as exc:
         return f"unknown ({exc})"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -172,6 +172,26 @@ def test_one_credential_in_a_long_list_is_redacted_and_the_rest_kept() -> None:
     assert [p["metadata"]["name"] for p in redacted] == [p["metadata"]["name"] for p in pods]
 
 
+def test_finding_lines_in_a_long_list_are_each_looked_at_whole() -> None:
+    """A large cluster's evidence is many short lines ("Pod ns/x: ... token ..."); each is
+    gated as a document, and only one that may hold a credential is walked."""
+    lines = [
+        f"Pod shop/web-{i}: automount is on but no admission-injected token" for i in range(99)
+    ]
+    lines.insert(7, "Pod shop/leak: --token=abcdefgh12345678")
+    redacted = redact_obj({"content": lines})["content"]
+    assert redacted[7] == f"Pod shop/leak: --token={redactor.MASK}"
+    assert redacted[8] is lines[8]
+    assert redacted[:7] == lines[:7]
+    assert len(redacted) == len(lines)
+
+
+def test_a_text_under_a_credential_key_is_masked_whatever_it_says() -> None:
+    """The gate looks at a text alone; under a key like ``password`` the key decides."""
+    assert redact_obj({"password": "hunter2hunter2"}) == {"password": redactor.MASK}
+    assert redact_obj("hunter2hunter2", "password") == redactor.MASK
+
+
 def test_a_value_that_is_not_json_is_walked() -> None:
     assert redact_obj({"args": ("--token=abcdefgh1234",)}) == {"args": [f"--token={redactor.MASK}"]}
 
