@@ -478,7 +478,7 @@ def pytest_runtest_call(item: pytest.Item):
     # A check judges a large cluster by building hundreds of thousands of small objects
     # (the privilege graph); the cyclic collector would rescan the growing heap while it
     # does, most of the judging time at 50,000 pods. Other projects' tests are left alone.
-    paused = gc_paused() if RESULT in item.stash else contextlib.nullcontext()
+    paused = gc_paused(freeze=False) if RESULT in item.stash else contextlib.nullcontext()
     try:
         with paused:
             return (yield)

@@ -79,7 +79,7 @@ def _write_atomic(path: Path, document: Any) -> None:
 
 
 @contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
+def gc_paused(freeze: bool = True) -> Iterator[None]:
     """Build or load a large listing without the cyclic garbage collector rescanning it.
 
     A big cluster's lists become millions of objects that live until the run ends; the
@@ -95,7 +95,8 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-        gc.freeze()
+        if freeze:
+            gc.freeze()
 
 
 class NotRecorded(EvidenceUnavailable):

@@ -345,7 +345,7 @@ class Authorizer:
                 elif subject.kind == "ServiceAccount" and subject.namespace:
                     user = service_account_username(subject.namespace, subject.name)
                     self._by_user[(binding.namespace, user)].append(binding)
-        self._grant_cache: dict[tuple[str, str | None, tuple[str, ...]], tuple[Grant, ...]] = {}
+        self._grant_cache: dict[tuple[str, tuple[str, ...]], tuple[Grant, ...]] = {}
         self._user_namespaces: dict[str, set[str]] = defaultdict(set)
         self._group_namespaces: dict[str, set[str]] = defaultdict(set)
         for namespace, user in self._by_user:
@@ -408,10 +408,10 @@ class Authorizer:
         some binding of the scope names (a subject naming anything else never applies):
         the 37,500 ServiceAccounts of a 150,000-pod cluster share a few hundred answers.
         """
-        user = identity.user if (scope, identity.user) in self._by_user else None
+        named = (scope, identity.user) in self._by_user
         groups = tuple(g for g in identity.groups if (scope, g) in self._by_group)
-        key = (scope, user, groups)
-        found = self._grant_cache.get(key)
+        key = (scope, groups)
+        found = None if named else self._grant_cache.get(key)
         if found is None:
             grants: list[Grant] = []
             for binding in self._bindings_in(identity, scope):
@@ -420,7 +420,9 @@ class Authorizer:
                     continue
                 subject = next(s for s in binding.subjects if subject_applies(s, identity))
                 grants.extend(Grant(binding, subject, rule) for rule in rules)
-            found = self._grant_cache[key] = tuple(grants)
+            found = tuple(grants)
+            if not named:  # an identity a binding names by itself shares its answer with none
+                self._grant_cache[key] = found
         return found
 
     def granting(self, identity: Identity, request: Request) -> Grant | None:

@@ -111,14 +111,16 @@ class Grant:
 
 
 class RbacGraph:
-    """Every grant in the cluster, built once from the snapshot's RBAC lists.
+    """Every grant in the cluster, from the snapshot's RBAC lists.
 
-    A binding whose role does not exist grants nothing here; such latent grants are
-    reported by :mod:`kubepci.analysis.privilege_report`.
+    The grants are generated on each walk, not held: at 150,000 pods the cluster's
+    75,000 RoleBindings are 165,000 grants (over 100 MB as objects), and a check walks
+    them once or twice. A binding whose role does not exist grants nothing here; such
+    latent grants are reported by :mod:`kubepci.analysis.privilege_report`.
     """
 
-    def __init__(self, grants: list[Grant]) -> None:
-        self.grants = grants
+    def __init__(self, grants: Iterable[Grant]) -> None:
+        self.grants = grants  # a list, or something walked afresh each time (_Grants)
 
     @classmethod
     def from_objects(
@@ -140,33 +142,8 @@ class RbacGraph:
             ]
             for r in roles
         }
-        grants: list[Grant] = []
-        bindings = [("ClusterRoleBinding", b) for b in clusterrolebindings]
-        bindings += [("RoleBinding", b) for b in rolebindings]
-        for binding_kind, binding in bindings:
-            meta = binding.get("metadata") or {}
-            namespace = str(meta.get("namespace", "")) if binding_kind == "RoleBinding" else ""
-            ref = binding.get("roleRef") or {}
-            role_kind, role_name = str(ref.get("kind", "")), str(ref.get("name", ""))
-            if role_kind == "ClusterRole":
-                rules = cluster_rules.get(role_name)
-            else:
-                rules = role_rules.get((namespace, role_name))
-            for raw_subject in binding.get("subjects") or []:
-                subject = Subject.from_json(raw_subject, namespace)
-                for rule in rules or ():
-                    grants.append(
-                        Grant(
-                            subject,
-                            binding_kind,
-                            namespace,
-                            str(meta.get("name", "")),
-                            role_kind,
-                            role_name,
-                            rule,
-                        )
-                    )
-        return cls(grants)
+        return cls(_Grants(cluster_rules, role_rules, _again(clusterrolebindings),
+                           _again(rolebindings)))  # fmt: skip
 
     @classmethod
     def from_snapshot(cls, rbac: Mapping[str, Sequence[Obj]]) -> RbacGraph:
@@ -176,6 +153,52 @@ class RbacGraph:
 
     def where(self, subject_filter: Callable[[Subject], bool]) -> Iterator[Grant]:
         return (g for g in self.grants if subject_filter(g.subject))
+
+
+def _again(objects: Iterable[Obj]) -> Sequence[Obj]:
+    """What can be walked more than once: a snapshot list as it is, anything else listed."""
+    return objects if isinstance(objects, Sequence) else list(objects)
+
+
+class _Grants:
+    """The grants of the bindings, generated afresh on every walk."""
+
+    def __init__(
+        self,
+        cluster_rules: dict[str, list[Rule]],
+        role_rules: dict[tuple[str, str], list[Rule]],
+        clusterrolebindings: Sequence[Obj],
+        rolebindings: Sequence[Obj],
+    ) -> None:
+        self.cluster_rules, self.role_rules = cluster_rules, role_rules
+        self.bindings = (("ClusterRoleBinding", clusterrolebindings), ("RoleBinding", rolebindings))
+
+    def __iter__(self) -> Iterator[Grant]:
+        for binding_kind, bindings in self.bindings:
+            for binding in bindings:
+                yield from self._of(binding_kind, binding)
+
+    def _of(self, binding_kind: str, binding: Obj) -> Iterator[Grant]:
+        meta = binding.get("metadata") or {}
+        namespace = str(meta.get("namespace", "")) if binding_kind == "RoleBinding" else ""
+        ref = binding.get("roleRef") or {}
+        role_kind, role_name = str(ref.get("kind", "")), str(ref.get("name", ""))
+        if role_kind == "ClusterRole":
+            rules = self.cluster_rules.get(role_name)
+        else:
+            rules = self.role_rules.get((namespace, role_name))
+        for raw_subject in binding.get("subjects") or []:
+            subject = Subject.from_json(raw_subject, namespace)
+            for rule in rules or ():
+                yield Grant(
+                    subject,
+                    binding_kind,
+                    namespace,
+                    str(meta.get("name", "")),
+                    role_kind,
+                    role_name,
+                    rule,
+                )
 
 
 def binding_findings(grants: Iterable[Grant], detail: Callable[[Grant], str]) -> list[Finding]:

@@ -190,3 +190,28 @@ def test_an_exported_single_document_list_is_copied_as_before(tmp_path: Path) ->
 
 def test_listing_trailer_is_rounded_like_the_store_always_was() -> None:
     assert Listing("pods", Records([]), "", 3, 1.23456).trailer()["seconds"] == 1.235
+
+
+def test_records_span_compressed_blocks_without_losing_an_object() -> None:
+    objects = [{"n": i, "pad": "x" * (i % 7)} for i in range(2 * listing.BLOCK + 3)]
+    records = Records.of(objects)
+    assert len(records) == len(objects)
+    assert list(records) == objects
+    for i in (0, listing.BLOCK - 1, listing.BLOCK, 2 * listing.BLOCK, len(objects) - 1, -1):
+        assert records[i] == objects[i]
+    assert (
+        records[listing.BLOCK - 2 : listing.BLOCK + 2]
+        == objects[listing.BLOCK - 2 : listing.BLOCK + 2]
+    )
+    with pytest.raises(IndexError):
+        records[len(objects)]
+    with pytest.raises(IndexError):
+        records[-len(objects) - 1]
+    assert Records(records.texts()) == records
+
+
+def test_a_long_list_read_back_is_the_list_written(tmp_path: Path) -> None:
+    objects = [{"metadata": {"name": f"pod-{i}", "namespace": f"ns-{i % 13}"}} for i in range(1000)]
+    path = tmp_path / "list-pods.json"
+    path.write_bytes(_written(objects))
+    assert list(listing.read(path).items) == objects

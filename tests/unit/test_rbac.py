@@ -11,7 +11,7 @@ import pytest
 
 from kubepci.analysis import anonymous, identities
 from kubepci.analysis.authorizer import Subject as AuthzSubject
-from kubepci.analysis.rbac import Rule, Subject, binding_findings
+from kubepci.analysis.rbac import RbacGraph, Rule, Subject, binding_findings
 from tests.builders import (
     CLUSTER_ADMIN,
     cluster_role,
@@ -61,8 +61,8 @@ class TestRbacGraph:
         )
         assert {g.binding_namespace for g in graph.grants} == {"shop"}
         assert not any(g.cluster_wide for g in graph.grants)
-        assert "in namespace shop" in graph.grants[0].path()
-        assert graph.grants[0].role_ref == "ClusterRole cluster-admin"
+        assert "in namespace shop" in next(iter(graph.grants)).path()
+        assert next(iter(graph.grants)).role_ref == "ClusterRole cluster-admin"
 
     def test_role_is_looked_up_in_the_binding_namespace(self) -> None:
         graph = rbac_graph(
@@ -91,7 +91,7 @@ class TestRbacGraph:
             cluster_role_binding("ghost", "does-not-exist", [subject_user("dave")]),
             role_binding("ghost", "shop", "missing", [subject_user("dave")]),
         )
-        assert graph.grants == []
+        assert list(graph.grants) == []
 
     def test_where_filters_by_subject(self) -> None:
         graph = rbac_graph(
@@ -229,3 +229,22 @@ class TestIdentities:
         assert identities.identity_reason("system:serviceaccount:ops:default", groups) == (
             "a namespace's default ServiceAccount"
         )
+
+
+def test_grants_are_walked_afresh_and_the_same_each_time() -> None:
+    """The graph holds the bindings, not their grants: two walks give equal grants, and a
+    walk does not exhaust them (a one-shot iterator of bindings is listed first)."""
+    bindings = iter(
+        [
+            {
+                "metadata": {"name": "b", "namespace": "shop"},
+                "roleRef": {"kind": "ClusterRole", "name": "r"},
+                "subjects": [{"kind": "User", "name": "u"}, {"kind": "Group", "name": "g"}],
+            }
+        ]
+    )
+    role = {"metadata": {"name": "r"}, "rules": [{"verbs": ["get"], "resources": ["pods"]}]}
+    graph = RbacGraph.from_objects([role], [], [], bindings)
+    first, second = list(graph.grants), list(graph.grants)
+    assert first == second
+    assert [g.subject.name for g in first] == ["u", "g"]
