@@ -130,20 +130,14 @@ class SharedStore:
 
     def ensure(self, name: str, compute: Callable[[], Any]) -> Any | None:
         """Make sure the document exists; return it only if this process computed it."""
-        path = self._path(name)
-        if path.exists():
-            return None
-        if self.read_only:
-            raise NotRecorded(
-                f"the evidence pack holds no {name!r} record (the run that wrote it did "
-                "not collect it), and a replay fetches nothing"
-            )
-        with FileLock(str(self.directory / f"{name}.lock")):
-            if path.exists():
-                return None
-            document = compute()
-            _write_atomic(path, document)
-            return document
+        computed: list[Any] = []
+
+        def write(out: BinaryIO) -> None:
+            computed.append(compute())
+            out.write(jsonio.dumps(computed[0]).encode("utf-8"))
+
+        self.ensure_file(name, write)
+        return computed[0] if computed else None
 
     def path(self, name: str) -> Path:
         return self._path(name)
@@ -162,8 +156,12 @@ class SharedStore:
             if path.exists():
                 return
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as out:
-                write(out)
+            try:
+                with tmp.open("wb") as out:
+                    write(out)
+            except BaseException:
+                tmp.unlink(missing_ok=True)  # nothing half-written is left for a reader
+                raise
             tmp.replace(path)
 
     def get_or_compute(self, name: str, compute: Callable[[], Any]) -> Any:

@@ -8,6 +8,8 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
+
 from kubepci.access.snapshot import RESOURCES, SharedStore, Snapshot
 
 
@@ -90,3 +92,16 @@ def test_prefetch_lists_several_resources_at_once(tmp_path: Path) -> None:
     snapshot.prefetch(keep=True)
     assert set(snapshot._listings) == set(RESOURCES)
     assert not [listing.error for listing in snapshot._listings.values() if listing.error]
+
+
+def test_a_computation_that_fails_leaves_no_document_and_no_partial_file(tmp_path: Path) -> None:
+    store = SharedStore(tmp_path)
+
+    def fail() -> dict[str, int]:
+        raise RuntimeError("server went away")
+
+    with pytest.raises(RuntimeError):
+        store.ensure("x", fail)
+    assert not store.has("x")
+    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == []
+    assert store.ensure("x", lambda: {"a": 1}) == {"a": 1}
