@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from kubepci.analysis.authorizer import (
@@ -127,7 +128,6 @@ class PrivilegeGraph:
         self.edges: dict[Key, list[tuple[Hit | None, Key]]] = {}
         self.held: dict[Key, dict[str, tuple[Hit, Key | None]]] = defaultdict(dict)
         self.principals: dict[Subject, Identity] = {}
-        self._named_accounts: dict[str, set[tuple[str, str]]] | None = None
         for binding in authz.bindings:
             for subject in binding.subjects:
                 found = principal_identity(subject)
@@ -273,13 +273,17 @@ class PrivilegeGraph:
                     found.append(AnyRulesKey(binding.namespace))
         return found
 
+    @cached_property
+    def _named_accounts(self) -> dict[str, set[tuple[str, str]]]:
+        """ServiceAccounts bindings name, by namespace: asked once per namespace."""
+        named: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for s in self.principals:
+            if s.kind == "ServiceAccount":
+                named[s.namespace].add((s.namespace, s.name))
+        return named
+
     def _impersonable(self, scope: str) -> list[tuple[str, str]]:
         """ServiceAccounts of the scope: objects, and names bindings grant to."""
-        if self._named_accounts is None:  # indexed once: asked once per namespace
-            self._named_accounts = defaultdict(set)
-            for s in self.principals:
-                if s.kind == "ServiceAccount":
-                    self._named_accounts[s.namespace].add((s.namespace, s.name))
         if scope:
             named = set(self._named_accounts.get(scope, ()))
         else:

@@ -151,22 +151,20 @@ class ListingWriter:
         self.count = 0
 
     def add(self, obj: Obj) -> None:
-        self.out.write((b",\n" if self.count else b"") + _text(obj))
+        self.add_text(_text(obj))
+
+    def add_text(self, text: bytes) -> None:
+        """An object already encoded (an export copying a stored line)."""
+        self.out.write((b",\n" if self.count else b"") + text)
         self.count += 1
 
     def finish(self, resource: str, error: str, pages: int, seconds: float) -> None:
-        trailer = Listing(resource, Records([]), error, pages, seconds).trailer()
-        body = _text(trailer)[1:]  # the trailer's fields continue the opening object
-        self.out.write((b"\n" if self.count else b"") + b"]," + body + b"\n")
+        self.close(_text(Listing(resource, Records([]), error, pages, seconds).trailer()))
 
-
-def write(path: Path, listing: Listing) -> None:
-    with path.open("wb") as out:
-        writer = ListingWriter(out)
-        for text in listing.items.texts():
-            out.write((b",\n" if writer.count else b"") + text)
-            writer.count += 1
-        writer.finish(listing.resource, listing.error, listing.pages, listing.seconds)
+    def close(self, trailer: bytes) -> None:
+        """End the list with the trailer object's JSON text, whose fields continue the
+        opening object."""
+        self.out.write((b"\n" if self.count else b"") + b"]," + trailer[1:] + b"\n")
 
 
 def lines(path: Path) -> Iterator[tuple[str, bytes]]:

@@ -146,16 +146,17 @@ def _export_listing(source: Path, target: Path) -> None:
     """A resource list, a line (one object) at a time: 150,000 pods are never held at once.
     Each object is looked at for credentials by itself, as a whole document would be."""
     with target.open("wb") as out:
-        count = 0
+        writer: listing.ListingWriter | None = None
         for kind, raw in listing.lines(source):
             text = _clean(raw.decode("utf-8")).encode("utf-8")
             if kind == "document":
                 out.write(text.rstrip(b"\n") + b"\n")
-            elif kind == "item":
-                out.write((b",\n" if count else listing.OPENING) + text)
-                count += 1
+                continue
+            writer = writer or listing.ListingWriter(out)
+            if kind == "item":
+                writer.add_text(text)
             else:  # the trailer: the list's error, pages and timing
-                out.write((b"\n" if count else listing.OPENING) + b"]," + text[1:] + b"\n")
+                writer.close(text)
 
 
 def _entry(directory: Path, path: Path) -> Obj:
