@@ -37,8 +37,7 @@ def plan_generic_admins(report: PrivilegeReport) -> Plan[list[Holding]]:
     return Plan(draft.so_far(), [h for h in admins if identities.generic_reason(h.principal)])
 
 
-@drafted
-def judge_generic_admins(draft: Draft, generic: Sequence[Holding]) -> Judgement:
+def _judge_generic_admins(draft: Draft, generic: Sequence[Holding]) -> Judgement:
     """Each generic account that is cluster-admin equivalent is a finding, with its path."""
     findings = [
         Finding(
@@ -54,8 +53,10 @@ def judge_generic_admins(draft: Draft, generic: Sequence[Holding]) -> Judgement:
     return draft.judge(findings, passed="only individuals are cluster-admin equivalent")
 
 
-@drafted
-def judge_audit_identity(draft: Draft, identity: Mapping[str, Any]) -> Judgement:
+judge_generic_admins = drafted(_judge_generic_admins)
+
+
+def _judge_audit_identity(draft: Draft, identity: Mapping[str, Any]) -> Judgement:
     """The identity running the audit (SelfSubjectReview) is not a generic account or a
     member of system:masters."""
     draft.record("SelfSubjectReview of the audit's credentials", identity, "objects")
@@ -66,8 +67,10 @@ def judge_audit_identity(draft: Draft, identity: Mapping[str, Any]) -> Judgement
     )
 
 
-@drafted
-def judge_break_glass_custody(draft: Draft, distribution: str) -> Judgement:
+judge_audit_identity = drafted(_judge_audit_identity)
+
+
+def _judge_break_glass_custody(draft: Draft, distribution: str) -> Judgement:
     """Custody of the distribution's default admin credential is outside the cluster: a
     person attests it; the evidence says what to show."""
     draft.record(
@@ -76,3 +79,6 @@ def judge_break_glass_custody(draft: Draft, distribution: str) -> Judgement:
         "stored, who can retrieve it, and the access log of its last retrievals.",
     )
     raise ManualAttestation(CUSTODY)
+
+
+judge_break_glass_custody = drafted(_judge_break_glass_custody)

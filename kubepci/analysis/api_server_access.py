@@ -23,8 +23,7 @@ PROBES_TITLE = "Unauthenticated requests to the API server"
 CONFIG_FLAGS = ["anonymous-auth", "authentication-config", "authorization-mode"]
 
 
-@drafted
-def judge_api_server_probes(draft: Draft, probes: Sequence[ProbeResult]) -> Judgement:
+def _judge_api_server_probes(draft: Draft, probes: Sequence[ProbeResult]) -> Judgement:
     """Every non-health path refuses a request without credentials (401/403); a path that
     did not answer may be the one that serves content, so it leaves no verdict."""
     draft.probes(PROBES_TITLE, probes)
@@ -37,6 +36,9 @@ def judge_api_server_probes(draft: Draft, probes: Sequence[ProbeResult]) -> Judg
         anonymous.api_server_findings(list(probes)),
         passed="every non-health path refused unauthenticated requests (401/403)",
     )
+
+
+judge_api_server_probes = drafted(_judge_api_server_probes)
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,7 @@ def plan_anonymous_config(instances: Sequence[ComponentFlags]) -> Plan[Anonymous
     return Plan(draft.so_far(), AnonymousConfig(tuple(auths), tuple(findings)))
 
 
-@drafted
-def judge_anonymous_config(
+def _judge_anonymous_config(
     draft: Draft, config: AnonymousConfig, probes: Sequence[ProbeResult], server: str
 ) -> Judgement:
     """Anonymous authentication is off, or limited to the health paths, and the live
@@ -115,8 +116,10 @@ def judge_anonymous_config(
     )
 
 
-@drafted
-def judge_anonymous_rbac(draft: Draft, graph: RbacGraph) -> Judgement:
+judge_anonymous_config = drafted(_judge_anonymous_config)
+
+
+def _judge_anonymous_rbac(draft: Draft, graph: RbacGraph) -> Judgement:
     """No RoleBinding or ClusterRoleBinding gives system:anonymous or
     system:unauthenticated more than the health and version paths."""
     grants = anonymous.anonymous_grants(graph)
@@ -128,3 +131,6 @@ def judge_anonymous_rbac(draft: Draft, graph: RbacGraph) -> Judgement:
     return draft.judge(
         findings, passed="anonymous callers are granted health and version paths only"
     )
+
+
+judge_anonymous_rbac = drafted(_judge_anonymous_rbac)

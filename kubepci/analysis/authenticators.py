@@ -19,8 +19,7 @@ EXTERNAL_FLAGS = (
 MFA = "MFA is enforced in the identity provider's policy; attach that policy as evidence"
 
 
-@drafted
-def judge_static_token_file(draft: Draft, instances: Sequence[ComponentFlags]) -> Judgement:
+def _judge_static_token_file(draft: Draft, instances: Sequence[ComponentFlags]) -> Judgement:
     """1.4.1: the effective --token-auth-file (the last one given; empty means none) is
     empty on every instance."""
     findings: list[Finding] = []
@@ -37,15 +36,19 @@ def judge_static_token_file(draft: Draft, instances: Sequence[ComponentFlags]) -
     return draft.judge(findings, passed="no --token-auth-file")
 
 
-@drafted
-def distribution_evidence(draft: Draft, distribution: Distribution) -> Judgement:
+judge_static_token_file = drafted(_judge_static_token_file)
+
+
+def _distribution_evidence(draft: Draft, distribution: Distribution) -> Judgement:
     """A step: the distribution, as decided from evidence no tenant can forge."""
     draft.record("Distribution", distribution.to_json(), "objects")
     return draft.so_far()
 
 
-@drafted
-def judge_external_authenticator(
+distribution_evidence = drafted(_distribution_evidence)
+
+
+def _judge_external_authenticator(
     draft: Draft, distribution: Distribution, apiservers: Sequence[ComponentFlags] | None
 ) -> Judgement:
     """1.6.1: every visible kube-apiserver trusts an external authenticator, whatever the
@@ -68,6 +71,9 @@ def judge_external_authenticator(
                 )
             )
     return draft.judge(findings, passed="an external authenticator is configured")
+
+
+judge_external_authenticator = drafted(_judge_external_authenticator)
 
 
 def judge_mfa_at_identity_provider() -> Judgement:

@@ -29,12 +29,14 @@ class AuditLog(Protocol):
     def coverage(self) -> str: ...
 
 
-@drafted
-def listed_csrs(draft: Draft, csrs: Sequence[Obj]) -> Judgement:
+def _listed_csrs(draft: Draft, csrs: Sequence[Obj]) -> Judgement:
     """A step: every client-certificate CSR the API lists, as evidence."""
     _, seen = certificates.listed_findings(list(csrs))
     draft.record("Client-certificate CSRs listed", seen, "objects")
     return draft.so_far()
+
+
+listed_csrs = drafted(_listed_csrs)
 
 
 def plan_retention(controller_managers: Sequence[ComponentFlags]) -> Plan[str]:
@@ -59,8 +61,7 @@ def plan_retention(controller_managers: Sequence[ComponentFlags]) -> Plan[str]:
     return Plan(draft.so_far(), retention)
 
 
-@drafted
-def judge_client_certificates(
+def _judge_client_certificates(
     draft: Draft, csrs: Sequence[Obj], retention: str, log: AuditLog | None
 ) -> Judgement:
     """Every approved client-certificate CSR listed, and every one the audit log shows
@@ -86,3 +87,6 @@ def judge_client_certificates(
         passed=f"no client certificate issued beyond kubelets among {len(seen)} listed "
         f"client CSR(s) ({retention}); {coverage}",
     )
+
+
+judge_client_certificates = drafted(_judge_client_certificates)

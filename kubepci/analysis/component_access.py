@@ -25,8 +25,7 @@ SERVING_FLAGS = ["authorization-always-allow-paths", "bind-address", "secure-por
 REFUSED = "connection refused"
 
 
-@drafted
-def judge_always_allow_paths(
+def _judge_always_allow_paths(
     draft: Draft, component: str, instances: Sequence[ComponentFlags]
 ) -> Judgement:
     """--authorization-always-allow-paths adds nothing to /healthz, /readyz and /livez on
@@ -70,8 +69,10 @@ def judge_always_allow_paths(
     )
 
 
-@drafted
-def plan_instance_probe(
+judge_always_allow_paths = drafted(_judge_always_allow_paths)
+
+
+def _plan_instance_probe(
     draft: Draft, flags: ComponentFlags, nodes: Sequence[NodeAddress]
 ) -> Judgement:
     """An instance is probed on its node's address; without one there is nothing to ask."""
@@ -80,8 +81,10 @@ def plan_instance_probe(
     return draft.so_far()
 
 
-@drafted
-def judge_instance_answers(
+plan_instance_probe = drafted(_plan_instance_probe)
+
+
+def _judge_instance_answers(
     draft: Draft,
     flags: ComponentFlags,
     nodes: Sequence[NodeAddress],
@@ -105,6 +108,9 @@ def judge_instance_answers(
     return draft.so_far()
 
 
+judge_instance_answers = drafted(_judge_instance_answers)
+
+
 def serving_instances(instances: Sequence[ComponentFlags]) -> list[ComponentFlags]:
     """The instances to probe: --secure-port=0 serves nothing, so there is nothing to ask."""
     return [flags for flags in instances if not serves_nothing(flags)]
@@ -119,8 +125,7 @@ def _unclear(probes: Sequence[ProbeResult]) -> list[ProbeResult]:
     return unanswered
 
 
-@drafted
-def judge_component_probes(
+def _judge_component_probes(
     draft: Draft,
     component: str,
     probed: Sequence[Sequence[ProbeResult]],
@@ -143,3 +148,6 @@ def judge_component_probes(
     if not probed and quiet:
         return draft.judge(findings, passed="--secure-port=0 on every instance: nothing is served")
     return draft.judge(findings, passed="no sensitive path answered without credentials")
+
+
+judge_component_probes = drafted(_judge_component_probes)

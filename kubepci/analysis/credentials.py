@@ -154,8 +154,7 @@ def static_credential_findings(user: str, credential: Credential, identity: Obj)
 
 
 # ----------------------------------------------------------------------- the checks
-@drafted
-def judge_revocable_credential(
+def _judge_revocable_credential(
     draft: Draft, user: str, credential: Credential, identity: Obj, lifetime_limit: int
 ) -> Judgement:
     """1.3.1: the person sends no client certificate and holds no ServiceAccount token
@@ -170,8 +169,10 @@ def judge_revocable_credential(
     )
 
 
-@drafted
-def judge_plugin_credential(
+judge_revocable_credential = drafted(_judge_revocable_credential)
+
+
+def _judge_plugin_credential(
     draft: Draft, user: str, credential: Credential, identity: Obj
 ) -> Judgement:
     """1.6.1: the person authenticates, as themselves, through an exec or auth-provider
@@ -183,3 +184,6 @@ def judge_plugin_credential(
         static_credential_findings(user, credential, identity),
         passed=f"authenticates through {credential.detail}",
     )
+
+
+judge_plugin_credential = drafted(_judge_plugin_credential)

@@ -25,8 +25,7 @@ LISTENER_SETTINGS = [
 _HANDSHAKE_REFUSALS = ("certificate", "handshake")
 
 
-@drafted
-def judge_etcd_client_cert_auth(draft: Draft, instances: Sequence[ComponentFlags]) -> Judgement:
+def _judge_etcd_client_cert_auth(draft: Draft, instances: Sequence[ComponentFlags]) -> Judgement:
     """Every client and peer listener is TLS with a client certificate demanded
     (--client-cert-auth or a --trusted-ca-file) from certificate files, not auto TLS."""
     findings: list[Finding] = []
@@ -34,6 +33,9 @@ def judge_etcd_client_cert_auth(draft: Draft, instances: Sequence[ComponentFlags
         draft.record(f"etcd settings ({flags.pod})", flags.evidence(LISTENER_SETTINGS), "flags")
         findings += [pod_finding(flags.pod, f"etcd {gap}") for gap in etcd_listener_gaps(flags)]
     return draft.judge(findings, passed="every etcd listener requires a client certificate")
+
+
+judge_etcd_client_cert_auth = drafted(_judge_etcd_client_cert_auth)
 
 
 def plan_etcd_probes(instances: Sequence[ComponentFlags]) -> Plan[list[str]]:
@@ -57,8 +59,7 @@ def _refused_in_handshake(probe: ProbeResult) -> bool:
     return probe.status is None and any(word in probe.error for word in _HANDSHAKE_REFUSALS)
 
 
-@drafted
-def judge_etcd_probes(draft: Draft, probes: Sequence[ProbeResult]) -> Judgement:
+def _judge_etcd_probes(draft: Draft, probes: Sequence[ProbeResult]) -> Judgement:
     """Any HTTP answer to a client without a certificate is a finding: etcd's TLS listener
     with --client-cert-auth or --trusted-ca-file rejects such a client in the handshake
     (go.etcd.io/etcd/client/pkg/transport listener.go: tls.RequireAndVerifyClientCert),
@@ -85,3 +86,6 @@ def judge_etcd_probes(draft: Draft, probes: Sequence[ProbeResult]) -> Judgement:
     return draft.judge(
         findings, passed="every etcd client URL refused a client without a certificate"
     )
+
+
+judge_etcd_probes = drafted(_judge_etcd_probes)

@@ -16,6 +16,9 @@ Judging functions are written like the checks they came from: they record eviden
 :class:`Draft` and raise :class:`~kubepci.verdict.EvidenceUnavailable` (or
 ``NotApplicable``, ``ManualAttestation``) where the evidence does not allow a verdict;
 :func:`drafted` turns that into the judgement, keeping the evidence recorded before it.
+It is applied by assignment (``judge_x = drafted(_judge_x)``), not as a decorator: mutmut 3
+leaves decorated functions unmutated, and these are the judging rules ``make mutation``
+must reach.
 """
 
 from __future__ import annotations

@@ -32,8 +32,7 @@ def plan_key_inspection(node_root: str, filesystem: str, keys: str) -> Judgement
     return Judgement()
 
 
-@drafted
-def judge_signing_keys(draft: Draft, keys: Sequence[KeyFile]) -> Judgement:
+def _judge_signing_keys(draft: Draft, keys: Sequence[KeyFile]) -> Judgement:
     """1.3.3: the CA and service-account signing keys are root-only."""
     draft.record("Signing keys inspected", [k.to_json() for k in keys], "objects")
     if not keys:
@@ -41,8 +40,10 @@ def judge_signing_keys(draft: Draft, keys: Sequence[KeyFile]) -> Judgement:
     return draft.judge(key_file_findings(keys), passed=f"{len(keys)} signing key(s) are root-only")
 
 
-@drafted
-def judge_private_keys(draft: Draft, keys: Sequence[KeyFile]) -> Judgement:
+judge_signing_keys = drafted(_judge_signing_keys)
+
+
+def _judge_private_keys(draft: Draft, keys: Sequence[KeyFile]) -> Judgement:
     """1.4.2: every private key kubeadm and the kubelet write is root-only."""
     draft.record("Private key files inspected", [k.to_json() for k in keys], "objects")
     if not keys:
@@ -50,3 +51,6 @@ def judge_private_keys(draft: Draft, keys: Sequence[KeyFile]) -> Judgement:
     return draft.judge(
         key_file_findings(keys), passed=f"{len(keys)} private key file(s) are root-only"
     )
+
+
+judge_private_keys = drafted(_judge_private_keys)

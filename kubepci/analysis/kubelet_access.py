@@ -33,8 +33,7 @@ def node_of(url: str, nodes: Sequence[NodeAddress]) -> str:
     return next((n.node for n in nodes if n.address == host), host)
 
 
-@drafted
-def judge_kubelet_probes(
+def _judge_kubelet_probes(
     draft: Draft, probes: Sequence[ProbeResult], nodes: Sequence[NodeAddress]
 ) -> Judgement:
     """Every kubelet answers 401 to GET /pods on 10250 without credentials; a kubelet that
@@ -51,6 +50,9 @@ def judge_kubelet_probes(
         # A kubelet that was not asked is not one that refused.
         raise EvidenceUnavailable(NOT_PROBED + ", ".join(unprobed))
     return draft.judge(findings, passed="every kubelet answered 401 without credentials")
+
+
+judge_kubelet_probes = drafted(_judge_kubelet_probes)
 
 
 def never_probed(nodes: Sequence[NodeAddress]) -> list[str]:
@@ -78,8 +80,7 @@ def plan_read_only_probes(
     return Plan(draft.so_far(), targets)
 
 
-@drafted
-def judge_read_only_probes(
+def _judge_read_only_probes(
     draft: Draft,
     targets: Sequence[ReadOnlyTarget],
     probes: Sequence[ProbeResult],
@@ -100,8 +101,10 @@ def judge_read_only_probes(
     )
 
 
-@drafted
-def judge_kubelet_config(draft: Draft, configz: Mapping[str, Obj]) -> Judgement:
+judge_read_only_probes = drafted(_judge_read_only_probes)
+
+
+def _judge_kubelet_config(draft: Draft, configz: Mapping[str, Obj]) -> Judgement:
     """Each kubelet's effective configuration: authentication.anonymous.enabled false,
     authorization.mode Webhook, readOnlyPort 0 (omitted from configz when 0). Without the
     optional nodes/proxy grant (confirmed by the API server) and no finding elsewhere it
@@ -117,3 +120,6 @@ def judge_kubelet_config(draft: Draft, configz: Mapping[str, Obj]) -> Judgement:
     return draft.judge(
         judged.findings, passed="every kubelet: anonymous off, Webhook authorization, no 10255"
     )
+
+
+judge_kubelet_config = drafted(_judge_kubelet_config)

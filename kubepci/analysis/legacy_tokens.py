@@ -23,16 +23,17 @@ def _ref(secret: Obj) -> tuple[str, str]:
     return secret["metadata"].get("namespace", ""), secret["metadata"]["name"]
 
 
-@drafted
-def listed_tokens(draft: Draft, token_secrets: Sequence[Obj]) -> Judgement:
+def _listed_tokens(draft: Draft, token_secrets: Sequence[Obj]) -> Judgement:
     """A step: the secret-based tokens listed (metadata only), as evidence."""
     legacy = tokens.service_account_token_secrets(list(token_secrets))
     draft.record("Secret-based ServiceAccount tokens (metadata only)", legacy, "objects")
     return draft.so_far()
 
 
-@drafted
-def annotated_copies(
+listed_tokens = drafted(_listed_tokens)
+
+
+def _annotated_copies(
     draft: Draft, secrets: Sequence[Obj], token_secrets: Sequence[Obj]
 ) -> Judgement:
     """A step: Secrets of another type that carry the token annotation are not legacy
@@ -47,8 +48,10 @@ def annotated_copies(
     return draft.so_far()
 
 
-@drafted
-def judge_legacy_tokens(
+annotated_copies = drafted(_annotated_copies)
+
+
+def _judge_legacy_tokens(
     draft: Draft,
     token_secrets: Sequence[Obj],
     service_accounts: Sequence[Obj],
@@ -71,3 +74,6 @@ def judge_legacy_tokens(
             detail += "; held by " + ", ".join(held)
         findings.append(Finding("Secret", namespace, name, detail))
     return draft.judge(findings, passed="no secret-based ServiceAccount tokens")
+
+
+judge_legacy_tokens = drafted(_judge_legacy_tokens)

@@ -44,10 +44,12 @@ def plan_minting_rights(report: PrivilegeReport) -> Plan[list[Holding]]:
     return Plan(draft.so_far(), judged)
 
 
-@drafted
-def judge_minting_rights(draft: Draft, judged: Sequence[Holding]) -> Judgement:
+def _judge_minting_rights(draft: Draft, judged: Sequence[Holding]) -> Judgement:
     """Each confirmed minting holding is a finding, with its class and path."""
     return draft.judge(
         [privilege_findings.finding(h) for h in judged],
         passed="only Kubernetes' own default policy can mint credentials",
     )
+
+
+judge_minting_rights = drafted(_judge_minting_rights)

@@ -38,8 +38,7 @@ def _notes(draft: Draft, held: Sequence[PodCredentials]) -> None:
         draft.record("Settings that deliver no credential", notes)
 
 
-@drafted
-def judge_pod_token_automount(
+def _judge_pod_token_automount(
     draft: Draft,
     service_accounts: Sequence[Obj],
     pods: Sequence[Obj],
@@ -70,8 +69,10 @@ def judge_pod_token_automount(
     return draft.judge(findings, passed="every credential a pod holds was explicitly requested")
 
 
-@drafted
-def judge_default_account_use(
+judge_pod_token_automount = drafted(_judge_pod_token_automount)
+
+
+def _judge_default_account_use(
     draft: Draft,
     service_accounts: Sequence[Obj],
     pods: Sequence[Obj],
@@ -96,3 +97,6 @@ def judge_default_account_use(
                 "be legacy ServiceAccount tokens"
             )
     return draft.judge(findings, passed="no pod uses a default ServiceAccount's credential")
+
+
+judge_default_account_use = drafted(_judge_default_account_use)

@@ -52,8 +52,7 @@ def _passed(judgements: Sequence[PortJudgement]) -> str:
     return passed
 
 
-@drafted
-def judge_service_probes(
+def _judge_service_probes(
     draft: Draft, ports: Sequence[ServicePort], answers: Sequence[Sequence[PathProbe]]
 ) -> Judgement:
     """Content on any path of any port is a finding. Without one, the check passes only
@@ -94,3 +93,6 @@ def judge_service_probes(
             + "; ".join(service_answers.limitation(j) for j in judgements[:5])
         )
     return draft.judge(findings, passed=_passed(judgements))
+
+
+judge_service_probes = drafted(_judge_service_probes)

@@ -211,8 +211,7 @@ def longest_lifetime(token: ProjectedToken, issuances: Sequence[TokenIssuance]) 
 
 
 # ----------------------------------------------------------------------- the checks
-@drafted
-def judge_token_lifetime_cap(
+def _judge_token_lifetime_cap(
     draft: Draft, instances: Sequence[ComponentFlags], limit: int
 ) -> Judgement:
     """1.3.4: --service-account-max-token-expiration (0, its default, is no cap) is set
@@ -248,6 +247,9 @@ def judge_token_lifetime_cap(
     return draft.judge(findings, passed=f"token lifetimes capped within {limit}s")
 
 
+judge_token_lifetime_cap = drafted(_judge_token_lifetime_cap)
+
+
 def issuances(
     apiservers: Gathered[list[ComponentFlags]], pods: Gathered[Sequence[Obj]]
 ) -> list[TokenIssuance]:
@@ -261,8 +263,7 @@ def issuances(
         return [TokenIssuance.kubernetes_defaults(str(exc))]
 
 
-@drafted
-def judge_projected_tokens(
+def _judge_projected_tokens(
     draft: Draft,
     apiservers: Gathered[list[ComponentFlags]],
     pods: Gathered[Sequence[Obj]],
@@ -291,3 +292,6 @@ def judge_projected_tokens(
     draft.record("Policy", f"longest acceptable token lifetime: {limit}s")
     draft.record("Tokens the server issues for another lifetime than asked", changed)
     return draft.judge(findings, passed=f"every projected token lives at most {limit}s")
+
+
+judge_projected_tokens = drafted(_judge_projected_tokens)

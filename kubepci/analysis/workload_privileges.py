@@ -22,8 +22,7 @@ from kubepci.analysis.privilege_report import (
 from kubepci.verdict import Finding
 
 
-@drafted
-def judge_default_account_bindings(draft: Draft, beyond_default: Sequence[Binding]) -> Judgement:
+def _judge_default_account_bindings(draft: Draft, beyond_default: Sequence[Binding]) -> Judgement:
     """A binding beyond the default policy that reaches a default ServiceAccount, by name,
     by its username or by a group it is in, is a finding (every subject that does)."""
     findings = [
@@ -41,6 +40,9 @@ def judge_default_account_bindings(draft: Draft, beyond_default: Sequence[Bindin
     return draft.judge(
         findings, passed="no binding beyond the default policy reaches a default account"
     )
+
+
+judge_default_account_bindings = drafted(_judge_default_account_bindings)
 
 
 def plan_service_account_privileges(report: PrivilegeReport) -> Plan[list[Holding]]:
@@ -65,8 +67,7 @@ def plan_service_account_privileges(report: PrivilegeReport) -> Plan[list[Holdin
     return Plan(draft.so_far(), privilege_findings.summarised(workload))
 
 
-@drafted
-def judge_service_account_privileges(
+def _judge_service_account_privileges(
     draft: Draft,
     judged: Sequence[Holding],
     dangling: Sequence[Binding],
@@ -89,3 +90,6 @@ def judge_service_account_privileges(
     ]
     findings += authorizer_findings
     return draft.judge(findings, passed="no ServiceAccount holds a risky privilege class")
+
+
+judge_service_account_privileges = drafted(_judge_service_account_privileges)

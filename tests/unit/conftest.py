@@ -9,7 +9,11 @@ tests quickest first (by the durations mutmut recorded), so that a mutant a quic
 kills is not first run through the slow ones. The whole-suite replays of the recorded
 packs are left out of a mutant's run: they reach some 300 functions and cost 45 s a
 surviving mutant, and the same recorded evidence is judged check by check, faster, in
-test_judge_recorded.py. Outside a mutation run this does nothing.
+test_judge_recorded.py. So are the tests of the plumbing around the judging (invocation,
+redaction, signing, probe concurrency, JSON I/O, xdist placement, the bench, the examples):
+they reach the analysis only by running the whole suite, at up to 24 s a test, and leaving
+tests out can only lower the score, never raise it. Outside a mutation run this does
+nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +28,27 @@ from typing import Any
 import pytest
 
 WHOLE_SUITE_REPLAYS = ("tests/unit/test_replay.py::test_replay_reproduces_every_result",)
+PLUMBING = tuple(
+    f"tests/unit/test_{name}.py"
+    for name in (
+        "invocation",
+        "redact_gate",
+        "redact_fast_path",
+        "report_redact",
+        "pack_signing",
+        "probe_concurrency",
+        "replay_fleet",
+        "jsonio",
+        "xdist_auto",
+        "examples",
+        "bench_auditlog",
+        "bench_axes",
+        "bench_estate",
+        "bench_route",
+        "bench_table",
+    )
+)
+LEFT_OUT = (*WHOLE_SUITE_REPLAYS, *PLUMBING)
 
 
 def _forget_cached_properties(value: Any) -> None:
@@ -43,10 +68,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     durations = json.loads(stats.read_text()).get("duration_by_test", {})
     items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
-    left_out = [i for i in items if i.nodeid.startswith(WHOLE_SUITE_REPLAYS)]
+    left_out = [i for i in items if i.nodeid.startswith(LEFT_OUT)]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
-        items[:] = [i for i in items if not i.nodeid.startswith(WHOLE_SUITE_REPLAYS)]
+        items[:] = [i for i in items if not i.nodeid.startswith(LEFT_OUT)]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
