@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kubepci.analysis import endpoints
+from kubepci.analysis.distribution import Distribution, api_server_endpoints, detect
 from kubepci.analysis.flags import ComponentFlags, ConfigFile, ControlPlane, control_plane_flags
 from kubepci.analysis.judgement import Judgement
 from kubepci.analysis.privilege_report import PrivilegeReport, analyse
@@ -31,12 +32,16 @@ PROFILES = ("noncompliant", "compliant")
 Obj = dict[str, Any]
 
 
-class Recorded:
-    """One profile's recorded evidence."""
+PACKS = Path(__file__).resolve().parents[1] / "data" / "packs"
 
-    def __init__(self, profile: str) -> None:
+
+class Recorded:
+    """One profile's recorded evidence: ``tests/data/judge/<profile>``, or with
+    ``directory`` another raw store (a recorded pack's ``raw/<cluster>/``)."""
+
+    def __init__(self, profile: str, directory: Path | None = None) -> None:
         self.profile = profile
-        self.directory = DATA / profile
+        self.directory = directory or DATA / profile
 
     def ok(self, name: str) -> Any:
         """A stored answer (the store keeps ``{"ok": ...}`` or ``{"error": ...}``)."""
@@ -98,6 +103,20 @@ class Recorded:
         ]
 
     @cached_property
+    def distribution(self) -> Distribution:
+        """As the session detects it (kubepci/access/cluster.py, Session.distribution)."""
+        kube_system = [
+            p for p in self.items("pods") if p["metadata"].get("namespace") == "kube-system"
+        ]
+        return detect(
+            self.ok("version"),
+            self.items("nodes"),
+            kube_system,
+            api_server_endpoints(self.items("endpointslices")),
+            self.server,
+        )
+
+    @cached_property
     def node_addresses(self) -> list[endpoints.NodeAddress]:
         return endpoints.node_addresses(self.items("nodes"))
 
@@ -132,6 +151,19 @@ class Recorded:
 
 def recorded(profile: str) -> Recorded:
     return _RECORDED.setdefault(profile, Recorded(profile))
+
+
+def recorded_pack(profile: str) -> Recorded:
+    """The raw store of the recorded evidence pack of ``profile`` (tests/data/packs), whose
+    ``results.json`` holds every piece of evidence the live run filed."""
+    (directory,) = (PACKS / profile / "raw").iterdir()
+    return _RECORDED.setdefault(f"pack:{profile}", Recorded(profile, directory))
+
+
+def pack_results(profile: str) -> dict[str, Obj]:
+    """The live run's results.json entries of the recorded pack, by check id."""
+    document = json.loads((PACKS / profile / "results.json").read_text())
+    return {entry["check_id"]: entry for entry in document["results"]}
 
 
 _RECORDED: dict[str, Recorded] = {}

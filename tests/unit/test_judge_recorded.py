@@ -37,12 +37,16 @@ from kubepci.analysis import (
     workload_privileges,
 )
 from kubepci.analysis.judgement import Gathered, Judgement, Plan
+from kubepci.verdict import Evidence
 from tests.support.judge_evidence import (
     DATA,
     PROFILES,
+    Obj,
     Recorded,
     findings_json,
+    pack_results,
     recorded,
+    recorded_pack,
     titles,
     verdict,
 )
@@ -134,12 +138,9 @@ def _service_account_privileges(r: Recorded) -> Judgement:
 
 
 def _external_authenticator(r: Recorded) -> Judgement:
-    from kubepci.analysis.distribution import Distribution
-
-    distribution = Distribution("kubeadm", ("recorded",))
     return steps(
-        authenticators.distribution_evidence(distribution),
-        authenticators.judge_external_authenticator(distribution, r.flags("kube-apiserver")),
+        authenticators.distribution_evidence(r.distribution),
+        authenticators.judge_external_authenticator(r.distribution, r.flags("kube-apiserver")),
     )
 
 
@@ -246,3 +247,32 @@ def test_recorded_evidence_is_judged_as_on_the_cluster(profile: str, check_id: s
     titles_recorded = want["evidence"]
     assert isinstance(titles_recorded, list)
     assert is_subsequence(titles(judgement), titles_recorded), titles(judgement)
+
+
+def filed(item: Evidence | Obj) -> tuple[str, str, str]:
+    """A piece of evidence as results.json files it: title, kind, content (JSON)."""
+    data = item.to_json() if isinstance(item, Evidence) else item
+    content = json.loads(json.dumps(data["content"], default=_as_json))
+    return data["title"], data["kind"], json.dumps(content, sort_keys=True)
+
+
+def _as_json(value: object) -> object:
+    to_json = getattr(value, "to_json", None)
+    if callable(to_json):
+        return to_json()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("check_id", sorted(CHAINS))
+def test_the_evidence_is_what_the_live_run_filed(profile: str, check_id: str) -> None:
+    """Every piece of evidence the judging functions record (title, kind and content) is
+    the one the suite filed for that check on the live cluster, in the same order: the
+    recorded pack's results.json, judged again here from the pack's own raw store. (Five
+    checks record all their evidence through the facade: for them there is none here.)"""
+    judgement = CHAINS[check_id](recorded_pack(profile))
+    live = [filed(e) for e in pack_results(profile)[check_id]["evidence"]]
+    mine = [filed(e) for e in judgement.evidence]
+    rest = iter(live)
+    missing = [m for m in mine if m not in rest]
+    assert not missing, [(m[0], m[2][:200]) for m in missing]
