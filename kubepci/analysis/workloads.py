@@ -35,17 +35,21 @@ class Workloads:
     def from_objects(
         cls, service_accounts: Iterable[Obj], pods: Iterable[Obj], secrets: Iterable[Obj]
     ) -> Workloads:
+        # Objects come through the snapshot's trimmers (kubepci/access/trim.py), which keep
+        # metadata.name and, where set, metadata.namespace; the API server sets both on
+        # every namespaced object it stores, so they are read directly: an object without
+        # them is no evidence of a cluster, and the check errors on it.
         accounts_list = list(service_accounts)
         index = tokens.service_account_index(accounts_list)
         accounts = {
-            (str(a["metadata"].get("namespace", "")), str(a["metadata"]["name"]))
-            for a in accounts_list
+            (str(a["metadata"]["namespace"]), str(a["metadata"]["name"])) for a in accounts_list
         }
         held: list[PodAccount] = []
         for pod in pods:
-            meta = pod.get("metadata") or {}
-            spec = pod.get("spec") or {}
-            namespace = str(meta.get("namespace", ""))
+            meta, spec = pod["metadata"], pod.get("spec") or {}
+            namespace = str(meta["namespace"])
+            # The ServiceAccount admission plugin sets "default" where a pod names none
+            # (plugin/pkg/admission/serviceaccount/admission.go).
             account = str(spec.get("serviceAccountName") or "default")
             accounts.add((namespace, account))
             if tokens.is_mirror_pod(pod):
@@ -53,20 +57,18 @@ class Workloads:
             if tokens.effective_automount(pod, index).mounted:
                 held.append(
                     PodAccount(
-                        namespace,
-                        str(meta.get("name", "")),
-                        str(spec.get("nodeName") or ""),
-                        account,
+                        namespace, str(meta["name"]), str(spec.get("nodeName") or ""), account
                     )
                 )
         secret_accounts = set()
         for secret in tokens.legacy_token_secrets(list(secrets)):
-            meta = secret.get("metadata") or {}
-            account = (meta.get("annotations") or {}).get(tokens.LEGACY_TOKEN_ANNOTATION, "")
+            meta = secret["metadata"]
+            # legacy_token_secrets keeps only Secrets that carry the annotation; an Opaque
+            # copy may carry it empty (validation requires a value only of the token type:
+            # pkg/apis/core/validation/validation.go ValidateSecret), and names no account.
+            account = meta["annotations"][tokens.LEGACY_TOKEN_ANNOTATION]
             if account:
-                secret_accounts.add(
-                    (str(meta.get("namespace", "")), str(meta.get("name", "")), str(account))
-                )
+                secret_accounts.add((str(meta["namespace"]), str(meta["name"]), str(account)))
         return cls(frozenset(accounts), tuple(held), frozenset(secret_accounts))
 
     # Indexes by namespace, built on first use: a privilege path asks for one namespace's

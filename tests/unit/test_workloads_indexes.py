@@ -63,3 +63,35 @@ def test_asking_again_answers_the_same_and_leaves_the_record_unchanged() -> None
     first.append(("a", "mutated"))  # a caller's list is its own
     assert w.service_accounts_in("a") == [("a", "x")]
     assert w == Workloads(frozenset({("a", "x"), ("b", "y")}), (), frozenset())
+
+
+def test_from_objects_reads_who_runs_where() -> None:
+    """Each pod's account (the admission default where it names none), the node it runs
+    on ("" before it is scheduled), mirror pods as accounts only, and the accounts token
+    Secrets name; an Opaque copy whose annotation is empty names none."""
+    from tests import builders as b
+
+    static = b.pod("etcd-cp", ns="kube-system", mirror=True, sa=None)
+    unnamed = b.pod("web", ns="shop", sa=None)
+    pending = b.pod("batch", ns="shop", sa="runner", node="")
+    opted_out = b.pod("quiet", ns="shop", sa="quiet", automount=False)
+    secrets = [
+        b.secret_meta("runner-token", ns="shop", sa="runner"),
+        b.secret_meta("copy", ns="shop", annotations={"kubernetes.io/service-account.name": ""}),
+        b.secret_meta("plain", ns="shop"),
+    ]
+    accounts = [b.service_account("default", "shop"), b.service_account("ci", "tools")]
+    w = Workloads.from_objects(accounts, [static, unnamed, pending, opted_out], secrets)
+    assert w == Workloads(
+        frozenset(
+            {
+                ("shop", "default"),
+                ("tools", "ci"),
+                ("kube-system", "default"),
+                ("shop", "runner"),
+                ("shop", "quiet"),
+            }
+        ),
+        (PodAccount("shop", "web", "node-1", "default"), PodAccount("shop", "batch", "", "runner")),
+        frozenset({("shop", "runner-token", "runner")}),
+    )
