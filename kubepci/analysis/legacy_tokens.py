@@ -20,7 +20,8 @@ Obj = dict[str, Any]
 
 
 def _ref(secret: Obj) -> tuple[str, str]:
-    return secret["metadata"].get("namespace", ""), secret["metadata"]["name"]
+    # Secrets are namespaced: the API server stores none without a namespace.
+    return secret["metadata"]["namespace"], secret["metadata"]["name"]
 
 
 def _listed_tokens(draft: Draft, token_secrets: Sequence[Obj]) -> Judgement:

@@ -27,11 +27,13 @@ class Subject:
 
     @classmethod
     def from_json(cls, raw: Obj, binding_namespace: str) -> Subject:
-        kind = str(raw.get("kind", ""))
+        # Kind and name are required of every subject the API server stores
+        # (pkg/apis/rbac/validation/validation.go ValidateRoleBindingSubject).
+        kind = str(raw["kind"])
         namespace = (
             str(raw.get("namespace") or binding_namespace) if kind == "ServiceAccount" else ""
         )
-        return cls(kind, str(raw.get("name", "")), namespace)
+        return cls(kind, str(raw["name"]), namespace)
 
     @property
     def ref(self) -> str:

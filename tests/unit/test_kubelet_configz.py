@@ -126,3 +126,43 @@ def test_role_file_keeps_the_grant_apart() -> None:
     ]
     required = [r for r in roles["kubepci-auditor"] if "resources" in r]
     assert not [r for r in required if "nodes/proxy" in r["resources"]]
+
+
+def test_a_long_list_of_unread_nodes_names_ten_and_counts_the_rest() -> None:
+    """The manual reason names the first ten nodes the grant did not reach (in order),
+    counts the rest, and says how many other nodes were read without a finding."""
+    unread = {f"n{i:02}": {"kind": NOT_GRANTED, "error": "forbidden"} for i in range(12)}
+    compliant = {
+        "authentication": {"anonymous": {"enabled": False}},
+        "authorization": {"mode": "Webhook"},
+    }
+    judgement = judge_configz({**unread, "read": {"config": compliant}})
+    reason = judgement.not_granted_reason()
+    assert (
+        "configuration of n00, n01, n02, n03, n04, n05, n06, n07, n08, n09 and 2 more was "
+        in reason
+    )
+    assert "read; read on 1 other node(s), no finding." in reason
+    assert reason.endswith(
+        "(port 10250) and kubelet-read-only-port (the default port 10255, assumed). Attest "
+        "authentication.anonymous.enabled=false, authorization.mode=Webhook and readOnlyPort=0 "
+        f"in each kubelet's configuration, or grant {KUBELET_CONFIG_ROLE}."
+    )
+    ten = judge_configz(dict(list(unread.items())[:10])).not_granted_reason()
+    assert "n08, n09 was not read. The live" in ten
+
+
+def test_every_node_read_is_judged() -> None:
+    """Findings of every node are kept; anonymous left out of the configuration follows the
+    kubelet's default (false: pkg/kubelet/apis/config/v1beta1/defaults.go), an absent mode
+    is named as unknown."""
+    opened = {
+        "authentication": {"anonymous": {"enabled": True}},
+        "authorization": {"mode": "Webhook"},
+    }
+    judgement = judge_configz({"a": {"config": opened}, "b": {"config": {"authentication": {}}}})
+    assert [(f.name, f.detail) for f in judgement.findings] == [
+        ("a", "kubelet authentication.anonymous.enabled=true"),
+        ("b", "kubelet authorization.mode=?"),
+    ]
+    assert judgement.judged == ["a", "b"]

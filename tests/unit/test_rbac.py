@@ -35,6 +35,9 @@ def test_rule_text_names_groups_resources_and_names() -> None:
     assert r(["get"], ["secrets"], names=["a"]).text() == "get on core/secrets (names: a)"
     assert r(["get"], ["deployments"], ["apps"]).text() == "get on apps/deployments"
     assert r(["get"], urls=["/metrics"]).text() == "get on /metrics"
+    several = r(["get"], ["deployments", "pods"], ["", "apps"], names=["a", "b"])
+    assert several.text() == "get on core,apps/deployments,pods (names: a,b)"
+    assert Rule(("get",), (), ("pods",)).text() == "get on core/pods"
 
 
 # ----------------------------------------------------------------------------- RbacGraph
