@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
