@@ -62,12 +62,19 @@ def _mutating() -> bool:
     return "__mutmut_" in os.environ.get("MUTANT_UNDER_TEST", "")
 
 
+def _under_mutmut() -> bool:
+    """Any run of mutmut's (stats, the clean run, the forced failure, a mutant): mutmut
+    sets the variable for all of them, so the tests left out are left out of each."""
+    return "MUTANT_UNDER_TEST" in os.environ
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    stats = Path("mutmut-stats.json")  # mutmut runs the tests from ./mutants
-    if not _mutating() or not stats.exists():
+    if not _under_mutmut():
         return
-    durations = json.loads(stats.read_text()).get("duration_by_test", {})
-    items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
+    stats = Path("mutmut-stats.json")  # mutmut runs the tests from ./mutants
+    if _mutating() and stats.exists():
+        durations = json.loads(stats.read_text()).get("duration_by_test", {})
+        items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
     left_out = [i for i in items if i.nodeid.startswith(LEFT_OUT)]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
