@@ -142,18 +142,6 @@ class Rule:
         names = f" (names: {','.join(self.resource_names)})" if self.resource_names else ""
         return f"{verbs} on {groups}/{','.join(self.resources)}{names}"
 
-    def to_json(self) -> Obj:
-        out: Obj = {"verbs": list(self.verbs)}
-        for key, value in (
-            ("apiGroups", self.api_groups),
-            ("resources", self.resources),
-            ("resourceNames", self.resource_names),
-            ("nonResourceURLs", self.non_resource_urls),
-        ):
-            if value:
-                out[key] = list(value)
-        return out
-
 
 def verb_matches(rule: Rule, verb: str) -> bool:
     return any(v in (ALL, verb) for v in rule.verbs)
@@ -222,12 +210,6 @@ class Subject:
         if self.namespace:
             return f"{self.kind} {self.namespace}/{self.name}"
         return f"{self.kind} {self.name}"
-
-    def to_json(self) -> Obj:
-        out = {"kind": self.kind, "name": self.name}
-        if self.namespace:
-            out["namespace"] = self.namespace
-        return out
 
 
 @dataclass(frozen=True)

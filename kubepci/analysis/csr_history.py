@@ -59,21 +59,6 @@ class Lifecycle:
     signed: list[Write] = field(default_factory=list)
     deleted: Write | None = None
 
-    def to_json(self) -> Obj:
-        def w(write: Write | None) -> Obj | None:
-            return {"at": write.at, "by": write.by} if write else None
-
-        return {
-            "name": self.name,
-            "filed": w(self.filed),
-            "requester_groups": list(self.requester_groups),
-            "request_in_log": self.spec is not None,
-            "approvals": [w(a) for a in self.approvals],
-            "decisions": self.decisions,
-            "status_writes": [w(s) for s in self.signed],
-            "deleted": w(self.deleted),
-        }
-
 
 def _effective(event: Obj) -> tuple[str, tuple[str, ...]]:
     """The identity the request acted as: the impersonated user when there is one (the

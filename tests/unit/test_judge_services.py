@@ -145,3 +145,16 @@ def test_answers_are_paired_with_their_ports() -> None:
         assert "zip()" in str(exc)
     else:
         raise AssertionError("a port without its answers must not be judged")
+
+
+def test_the_pass_lists_every_port_that_served_nothing_or_cannot_serve() -> None:
+    ports = [port("idle", 81), port("idle-2", 83), port("dead", 82), port("dead-2", 84)]
+    codes = [asked(ports[0], 404), asked(ports[1], 404)]
+    codes += [asked(ports[2], 503, REFUSED), asked(ports[3], 503, REFUSED)]
+    judgement = judge_service_probes(ports, codes)
+    assert judgement.passed == (
+        "0 service port(s) demanded credentials (401/403, a challenge or a sign-in); "
+        "2 served nothing on the probed paths and asked for no credentials "
+        "(Service monitoring/idle:81, Service monitoring/idle-2:83); 2 cannot serve HTTP "
+        "content (Service monitoring/dead:82, Service monitoring/dead-2:84)"
+    )

@@ -1845,3 +1845,20 @@ def test_every_witness_is_allowed_on_generated_cases(case) -> None:
         "rolebindings": role_bindings,
     }
     _witnesses_allowed(rbac, Workloads.from_objects([], [], []))
+
+
+def test_escalating_its_own_role_past_other_bindings_gives_any_rule() -> None:
+    """escalation_check.go: escalate plus update on the Role bound to the holder lets it
+    write any rule into it. The holder's other bindings come first in the authorizer's
+    order (a ClusterRoleBinding, a RoleBinding to a ClusterRole) and change nothing."""
+    sa = WHO["sa"][0]
+    objects = [
+        cluster_role("peek", [rule(["get"], ["nodes"])]),
+        cluster_role_binding("peek", "peek", [sa]),
+        role_binding("viewer", NS, "peek", [sa], role_kind="ClusterRole"),
+        role("self", NS, [rule(["escalate", "update"], ["roles"], RBAC)]),
+        role_binding("self", NS, "self", [sa]),
+    ]
+    rep = report(objects)
+    assert "read-secrets" in held(rep, WHO["sa"][1])
+    assert "acts as any rule in payments" in holding(rep, WHO["sa"][1], "read-secrets").path()
