@@ -510,9 +510,24 @@ class TestEtcdConfigFile:
     def test_unread_file_makes_every_setting_unknown(self) -> None:
         flags = one("etcd", "--config-file=/etc/etcd.yaml", "--client-cert-auth=true")
         assert flags.file_paths() == {"config-file": "/etc/etcd.yaml"}
-        with pytest.raises(EvidenceUnavailable, match="a file the suite cannot read"):
+        with pytest.raises(EvidenceUnavailable) as unread:
             flags.get("client-cert-auth")  # the flag is ignored when a file is given
+        assert unread.value.reason == (
+            "kube-system/etcd-cp-1: etcd takes its settings from --config-file=/etc/etcd.yaml, "
+            "a file the suite cannot read (/etc/etcd.yaml is on the node and was not read; run "
+            "with --node-root on the node)"
+        )
         assert flags.get("config-file") == "/etc/etcd.yaml"
+
+    def test_a_file_that_could_not_be_read_says_why(self) -> None:
+        from kubepci.analysis.flags import ConfigFile
+
+        refused = ConfigFile("config-file", "/etc/etcd.yaml", reason="permission denied")
+        flags = one("etcd", "--config-file=/etc/etcd.yaml").with_files({"config-file": refused})
+        with pytest.raises(EvidenceUnavailable) as unread:
+            flags.get("cert-file")
+        assert f"cannot read ({refused.unread}; run with --node-root" in unread.value.reason
+        assert refused.unread and "/etc/etcd.yaml is on the node" not in unread.value.reason
 
     def test_settings_come_from_the_file(self) -> None:
         from kubepci.analysis.flags import ConfigFile
