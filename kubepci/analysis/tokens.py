@@ -140,8 +140,7 @@ def projected_token_lifetimes(pod: Obj) -> list[tuple[str, int]]:
         for source in (volume.get("projected") or {}).get("sources") or []:
             token = source.get("serviceAccountToken")
             if token is not None:
-                # The API server defaults an unset expirationSeconds to one hour.
-                out.append(
-                    (str(volume.get("name", "")), int(token.get("expirationSeconds") or 3600))
-                )
+                # The API server defaults an unset expirationSeconds to one hour; a volume
+                # always has a name (pkg/apis/core/validation/validation.go ValidateVolumes).
+                out.append((str(volume["name"]), int(token.get("expirationSeconds") or 3600)))
     return out
