@@ -1862,3 +1862,17 @@ def test_escalating_its_own_role_past_other_bindings_gives_any_rule() -> None:
     rep = report(objects)
     assert "read-secrets" in held(rep, WHO["sa"][1])
     assert "acts as any rule in payments" in holding(rep, WHO["sa"][1], "read-secrets").path()
+
+
+def test_a_class_held_through_several_grants_names_the_first_two() -> None:
+    """A hop names the grants that give it, two at most: the path stays one line."""
+    sa = WHO["sa"][0]
+    objects: list[Obj] = []
+    for i, verbs in enumerate((["get", "list"], ["create", "update"], ["patch", "delete"])):
+        objects += [cluster_role(f"r{i}", [rule(verbs, ["*"], ["*"])])]
+        objects += [cluster_role_binding(f"r{i}", f"r{i}", [sa])]
+    (hop,) = holding(report(objects), WHO["sa"][1], ADMIN).hops
+    text = hop.text()
+    assert "ClusterRole r0 → get,list on */*" in text
+    assert "ClusterRole r1 → create,update on */*" in text
+    assert "r2" not in text
