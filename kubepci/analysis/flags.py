@@ -56,7 +56,6 @@ __all__ = [
     "component_of",
     "control_plane_flags",
     "parse_duration",
-    "parse_flags",
 ]
 
 Obj = dict[str, Any]
@@ -221,26 +220,6 @@ def component_flags(
         _apply_etcd_environment(container, flags, set(flags.explicit))
     _mark_unresolved(flags, notes)
     return flags
-
-
-def parse_flags(tokens: list[str]) -> dict[str, str]:
-    """The flags of an argv (binary first) as that binary's flag library reads them;
-    a binary the tables do not know is read as kube-apiserver's pflag would.
-
-    >>> parse_flags(["kube-apiserver", "--anonymous-auth=false", "--secure-port", "6443",
-    ...              "--authorization-mode=Node", "--authorization-mode=RBAC"])
-    {'anonymous-auth': 'false', 'secure-port': '6443', 'authorization-mode': 'Node,RBAC'}
-    """
-    binary = PurePosixPath(tokens[0]).name if tokens else ""
-    component = binary if binary in COMPONENTS else "kube-apiserver"
-    args = list(tokens[1:]) if binary else list(tokens)
-    if component == "etcd":
-        parsed = cmdline.parse_goflag(args, KINDS[component], False)
-    else:
-        parsed = cmdline.parse_pflag(args, KINDS[component], SHORTHANDS[component], False)
-    flags = ComponentFlags(component, "", "", {})
-    _settings_from(parsed.occurrences, KINDS[component], flags)
-    return flags.explicit
 
 
 # ----------------------------------------------------------------------- discovery

@@ -28,9 +28,10 @@ from kubepci.analysis.access_review import (
     review_body,
 )
 from kubepci.analysis.authorizer import Authorizer, Identity, Request
-from kubepci.analysis.flags import DEFAULTS, ComponentFlags, parse_flags
+from kubepci.analysis.flags import DEFAULTS, ComponentFlags
 from kubepci.facade import Cluster, Settings
 from kubepci.verdict import EvidenceUnavailable
+from tests.support.flag_parsing import parse_flags
 
 ALICE = Identity.authenticated_user("alice", ["dev"])
 READ_SECRETS = Request("get", resource="secrets", namespace="kube-system")

@@ -23,13 +23,13 @@ from kubepci.analysis.flags import (
     control_plane_flags,
     extra_always_allow_paths,
     parse_duration,
-    parse_flags,
     serves_nothing,
     tables_match,
     token_expiration_cap,
 )
 from kubepci.verdict import EvidenceUnavailable
 from tests.builders import endpoint_slice, node, service, static_pod
+from tests.support.flag_parsing import parse_flags
 
 Obj = dict[str, Any]
 DATA = Path(__file__).resolve().parents[1] / "data" / "control_plane"

@@ -192,9 +192,7 @@ def test_health_paths_and_refusals_are_no_finding() -> None:
 def test_an_instance_that_timed_out_on_every_path_leaves_no_verdict() -> None:
     """Only a port refused on every path is closed; every path timing out says nothing
     about what it would serve."""
-    judgement = judge_component_probes(
-        "kube-scheduler", [answers(*("timed out",) * 4, port=10259)]
-    )
+    judgement = judge_component_probes("kube-scheduler", [answers(*("timed out",) * 4, port=10259)])
     assert judgement.unavailable.startswith(
         "no answer on a path that may serve content without credentials: "
     )
