@@ -240,7 +240,9 @@ def report(modules: list[Module], seconds: float | None, jobs: int) -> int:
         "Written by `make mutation` (`python -m tests.mutation`); do not edit by hand. The",
         "arguments for survivors live in `tests/mutation/equivalent.yaml`.",
         "",
-        f"- mutmut {version('mutmut')}, tests: `tests/unit` only, {jobs} worker(s), "
+        f"- mutmut {version('mutmut')}, tests: `tests/unit` less the whole-suite replays "
+        "and the plumbing tests (`LEFT_OUT` in tests/unit/conftest.py), "
+        f"{jobs} worker(s), "
         f"at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on commit {commit or '?'} (work tree).",
         f"- wall time of this run: {_duration(seconds)}."
         if seconds is not None
