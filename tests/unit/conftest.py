@@ -10,9 +10,10 @@ kills is not first run through the slow ones. The whole-suite replays of the rec
 packs are left out of a mutant's run: they reach some 300 functions and cost 45 s a
 surviving mutant, and the same recorded evidence is judged check by check, faster, in
 test_judge_recorded.py. So are the tests of the plumbing around the judging (invocation,
-redaction, signing, probe concurrency, the service proxy's resend, JSON I/O, xdist placement, the bench, the examples):
-they reach the analysis only by running the whole suite, at up to 24 s a test, and leaving
-tests out can only lower the score, never raise it. Outside a mutation run this does
+redaction, signing, probe concurrency, the service proxy's resend, JSON I/O, xdist
+placement, the bench, the examples): they reach the analysis only by running the whole
+suite, at up to 24 s a test, or time real sockets, and leaving tests out can only lower
+the score, never raise it. Outside a mutation run this does
 nothing.
 """
 
