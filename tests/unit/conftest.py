@@ -12,9 +12,9 @@ surviving mutant, and the same recorded evidence is judged check by check, faste
 test_judge_recorded.py. So are the tests of the plumbing around the judging (invocation,
 redaction, signing, probe concurrency, the service proxy's resend, JSON I/O, xdist
 placement, the bench, the examples): they reach the analysis only by running the whole
-suite, at up to 24 s a test, or time real sockets, and leaving tests out can only lower
-the score, never raise it. Outside a mutation run this does
-nothing.
+suite, at up to 24 s a test, or time real sockets. The replays of single checks
+(test_checks_1_*.py) run only for a mutant no other test reaches. Leaving tests out can
+only lower the score, never raise it. Outside a mutation run this does nothing.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ PLUMBING = tuple(
     )
 )
 LEFT_OUT = (*WHOLE_SUITE_REPLAYS, *PLUMBING)
+CHECK_REPLAYS = "tests/unit/test_checks_1_"
 
 
 def _forget_cached_properties(value: Any) -> None:
@@ -70,17 +71,38 @@ def _under_mutmut() -> bool:
     return "MUTANT_UNDER_TEST" in os.environ
 
 
+_DURATIONS: dict[str, float] = {}
+
+
+def _durations() -> dict[str, float]:
+    """mutmut's recorded test durations, read once in the process mutmut forks from (the
+    clean run reads them), not once per mutant. (A plain dict: pytest_sessionstart below
+    clears every functools cache of tests.)"""
+    stats = Path("mutmut-stats.json")  # mutmut runs the tests from ./mutants
+    if not _DURATIONS and stats.exists():
+        _DURATIONS.update(json.loads(stats.read_text()).get("duration_by_test", {}))
+    return _DURATIONS
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not _under_mutmut():
         return
-    stats = Path("mutmut-stats.json")  # mutmut runs the tests from ./mutants
-    if _mutating() and stats.exists():
-        durations = json.loads(stats.read_text()).get("duration_by_test", {})
-        items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
     left_out = [i for i in items if i.nodeid.startswith(LEFT_OUT)]
+    if _mutating():
+        items.sort(key=lambda item: _durations().get(item.nodeid, 0.0))
+        # A mutant that quicker tests also reach is judged by them alone: the replays of
+        # whole checks (a pytester session each, up to a second) are run only for mutants
+        # nothing else reaches. At some 150 replays a surviving RBAC mutant, they would
+        # otherwise be most of the run.
+        kept = [i for i in items if not i.nodeid.startswith(LEFT_OUT)]
+        if any(not i.nodeid.startswith(CHECK_REPLAYS) for i in kept):
+            left_out += [i for i in kept if i.nodeid.startswith(CHECK_REPLAYS)]
+    else:
+        _durations()
     if left_out:
         config.hook.pytest_deselected(items=left_out)
-        items[:] = [i for i in items if not i.nodeid.startswith(LEFT_OUT)]
+        dropped = {id(i) for i in left_out}
+        items[:] = [i for i in items if id(i) not in dropped]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
