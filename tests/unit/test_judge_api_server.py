@@ -187,3 +187,23 @@ def test_the_default_anonymous_grants_pass() -> None:
     assert judgement.findings == ()
     assert judgement.passed == "anonymous callers are granted health and version paths only"
     assert evidence(judgement, "Grants to anonymous callers")  # the health paths, listed
+
+
+def test_every_instance_is_judged_and_recorded() -> None:
+    """Two kube-apiservers: the first one's finding is kept when the second has none, and
+    each instance's flags and anonymous authenticator are recorded under its own pod."""
+    rbac = {"authorization-mode": "Node,RBAC"}
+    opened = apiserver("kube-system/kube-apiserver-a", **{"anonymous-auth": "true"}, **rbac)
+    closed = apiserver("kube-system/kube-apiserver-b", **{"anonymous-auth": "false"}, **rbac)
+    plan = plan_anonymous_config([opened, closed])
+    assert [f.name for f in plan.then.findings] == ["kube-apiserver-a"]
+    assert [a.known for a in plan.then.auths] == [True, True]
+    assert [(e.title, e.kind) for e in plan.so_far.evidence] == [
+        ("kube-apiserver flags (kube-system/kube-apiserver-a)", "flags"),
+        ("Anonymous authentication of kube-system/kube-apiserver-a", "text"),
+        ("kube-apiserver flags (kube-system/kube-apiserver-b)", "flags"),
+        ("Anonymous authentication of kube-system/kube-apiserver-b", "text"),
+    ]
+    assert plan.so_far.evidence[2].content == closed.evidence(
+        ["anonymous-auth", "authentication-config", "authorization-mode"]
+    )
