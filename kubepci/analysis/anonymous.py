@@ -97,7 +97,9 @@ def anonymous_grants(graph: RbacGraph) -> list[Grant]:
 def excessive_anonymous_grant(grant: Grant) -> str:
     """Why a grant to anonymous callers goes beyond health and version paths ('' if not)."""
     rule = grant.rule
-    if rule.resources or (rule.api_groups and not rule.non_resource_urls):
+    # A stored rule names resources (with API groups) or non-resource URLs, never both and
+    # never neither (pkg/apis/rbac/validation/validation.go ValidatePolicyRule).
+    if rule.resources:
         return f"grants {rule.text()} on API resources"
     extra = [u for u in rule.non_resource_urls if u not in PUBLIC_PATHS]
     if extra:

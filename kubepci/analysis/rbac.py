@@ -139,7 +139,7 @@ class RbacGraph:
             for r in clusterroles
         }
         role_rules = {
-            (str(r["metadata"].get("namespace", "")), str(r["metadata"]["name"])): [
+            (str(r["metadata"]["namespace"]), str(r["metadata"]["name"])): [
                 Rule.from_json(x) for x in r.get("rules") or []
             ]
             for r in roles
@@ -181,10 +181,13 @@ class _Grants:
                 yield from self._of(binding_kind, binding)
 
     def _of(self, binding_kind: str, binding: Obj) -> Iterator[Grant]:
-        meta = binding.get("metadata") or {}
-        namespace = str(meta.get("namespace", "")) if binding_kind == "RoleBinding" else ""
-        ref = binding.get("roleRef") or {}
-        role_kind, role_name = str(ref.get("kind", "")), str(ref.get("name", ""))
+        # The API server stores every binding with a name and a roleRef naming a kind and a
+        # role, and every RoleBinding and Role with a namespace
+        # (pkg/apis/rbac/validation/validation.go ValidateRoleBinding): read as given.
+        meta = binding["metadata"]
+        namespace = str(meta["namespace"]) if binding_kind == "RoleBinding" else ""
+        ref = binding["roleRef"]
+        role_kind, role_name = str(ref["kind"]), str(ref["name"])
         if role_kind == "ClusterRole":
             rules = self.cluster_rules.get(role_name)
         else:
@@ -196,7 +199,7 @@ class _Grants:
                     subject,
                     binding_kind,
                     namespace,
-                    str(meta.get("name", "")),
+                    str(meta["name"]),
                     role_kind,
                     role_name,
                     rule,

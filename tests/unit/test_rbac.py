@@ -146,6 +146,15 @@ class TestAnonymous:
         assert anonymous.excessive_anonymous_grant(g) == "grants get on /metrics"
 
     @pytest.mark.parametrize("subject", ANONYMOUS)
+    def test_every_extra_path_and_verb_is_named(self, subject) -> None:
+        urls = ["/healthz", "/metrics", "/logs/*"]
+        wide = cluster_role("wide", [rule(["get", "post"], urls=urls)])
+        (g,) = anonymous.anonymous_grants(
+            rbac_graph(wide, cluster_role_binding("w", "wide", [subject]))
+        )
+        assert anonymous.excessive_anonymous_grant(g) == "grants get,post on /metrics, /logs/*"
+
+    @pytest.mark.parametrize("subject", ANONYMOUS)
     def test_resource_grant_is_excessive_through_a_role_binding_too(self, subject) -> None:
         reader = role("reader", "payments", [rule(["get", "list"], ["pods"])])
         (g,) = anonymous.anonymous_grants(
