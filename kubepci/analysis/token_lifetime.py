@@ -282,13 +282,11 @@ def _judge_projected_tokens(
             life = longest_lifetime(token, issued)
             text = f"projected token volume {token.volume} {life.text()}"
             if life.effective != life.requested:
-                changed.append(f"Pod {meta.get('namespace', '')}/{meta['name']}: {text}")
+                changed.append(f"Pod {meta['namespace']}/{meta['name']}: {text}")
             if life.effective > limit:
                 too_long.append(f"{text}, over the {limit}s policy")
         if too_long:
-            findings.append(
-                Finding("Pod", meta.get("namespace", ""), meta["name"], "; ".join(too_long))
-            )
+            findings.append(Finding("Pod", meta["namespace"], meta["name"], "; ".join(too_long)))
     draft.record("Policy", f"longest acceptable token lifetime: {limit}s")
     draft.record("Tokens the server issues for another lifetime than asked", changed)
     return draft.judge(findings, passed=f"every projected token lives at most {limit}s")

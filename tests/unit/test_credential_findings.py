@@ -81,6 +81,14 @@ def test_revocation_findings(case: str) -> None:
     found = credentials.revocation_findings("jane", credential, LIMIT)
     assert [f.finding_class for f in found] == expected
     assert all(f.ref == "KubeconfigUser jane" for f in found)
+    assert all(f.namespace == "" for f in found)  # a kubeconfig user has no namespace
+
+
+def test_legacy_token_finding_says_how_it_is_revoked() -> None:
+    credential = classify_user({"token": unsigned_jwt(LEGACY_CLAIMS)})
+    (finding,) = credentials.revocation_findings("jane", credential, LIMIT)
+    assert finding.detail.startswith("holds ")
+    assert finding.detail.endswith("; it is revoked only by deleting that Secret")
 
 
 def test_certificate_finding_says_it_is_sent_alongside_and_first() -> None:

@@ -132,3 +132,38 @@ def test_zero_duration_parses_as_zero() -> None:
     assert parse_duration("0") == 0.0
     assert parse_duration("0s") == 0.0
     assert parse_duration("5") is None  # any other number needs a unit
+
+
+@pytest.mark.parametrize("only", ["cert-file", "key-file"])
+def test_either_certificate_setting_counts_as_tls_configured(only: str) -> None:
+    """etcd refuses a TLS listener only when its TLSInfo is empty, which is neither
+    --cert-file nor --key-file set (client/pkg/transport/listener.go TLSInfo.Empty)."""
+    flags = client(**{"listen-client-urls": "https://a:2379", "cert-file": "", "key-file": "",
+                      only: "/pki/etcd", "client-cert-auth": "true"})  # fmt: skip
+    assert etcd_listener_gaps(flags) == []
+
+
+@pytest.mark.parametrize(
+    ("explicit", "why"),
+    [
+        (
+            {"listen-client-urls": "https://a:2379", "cert-file": "", "key-file": ""},
+            "client URL https://a:2379 is TLS but no --cert-file/--key-file is set (etcd: TLS "
+            "key/cert must be provided)",
+        ),
+        (
+            {"listen-client-urls": "tcp://a:2379"},
+            "client URL tcp://a:2379: scheme must be http, https, unix or unixs",
+        ),
+    ],
+)
+def test_what_etcd_refuses_is_said(explicit: dict[str, str], why: str) -> None:
+    with pytest.raises(EvidenceUnavailable) as refused:
+        etcd_listener_gaps(client(**explicit))
+    assert refused.value.reason == (
+        f"kube-system/etcd-n1: etcd would refuse these settings ({why}), so they do not "
+        "describe the running etcd"
+    )
+    with pytest.raises(EvidenceUnavailable) as refused:
+        etcd_client_auth_gap(client(**explicit))
+    assert refused.value.reason == f"kube-system/etcd-n1: etcd would refuse these settings ({why})"

@@ -708,6 +708,8 @@ class TestEndpoints:
             },
         )
         assert endpoints.etcd_client_urls(etcd) == ["https://10.0.0.1:2379"]
+        sockets = flags_of("etcd", **{"advertise-client-urls": "unix://etcdX,unixs://etcd-X/"})
+        assert endpoints.etcd_client_urls(sockets) == ["unix://etcdX", "unixs://etcd-X"]
 
     def test_etcd_client_urls_fall_back_to_listen_then_default(self) -> None:
         etcd = flags_of(

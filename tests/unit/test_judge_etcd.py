@@ -52,6 +52,16 @@ def test_settings_etcd_refuses_leave_no_verdict() -> None:
     assert titles(judgement) == ["etcd settings (kube-system/etcd-cp)"]
 
 
+def test_every_etcd_member_is_judged() -> None:
+    """A member with open listeners fails the check even when a later member is closed."""
+    (opened,) = NONCOMPLIANT.flags("etcd")
+    (closed,) = COMPLIANT.flags("etcd")
+    judgement = judge_etcd_client_cert_auth([opened, closed])
+    assert {f.ref for f in judgement.findings} == {"Pod kube-system/etcd-vm"}
+    assert len(judgement.findings) == 2
+    assert titles(judgement) == ["etcd settings (kube-system/etcd-vm)"] * 2
+
+
 # ------------------------------------------------------------------ where to probe
 def test_the_advertised_network_url_is_probed() -> None:
     plan = plan_etcd_probes(COMPLIANT.flags("etcd"))

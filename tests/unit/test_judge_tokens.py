@@ -273,3 +273,28 @@ def test_unreadable_pods_leave_no_verdict_after_the_issuance_evidence() -> None:
     )
     assert judgement.unavailable == "pods: forbidden"
     assert titles(judgement) == ["How the API server issues pod tokens"]
+
+
+def test_a_token_at_the_limit_passes_and_each_longer_one_is_named() -> None:
+    """The policy is a maximum: a token living exactly LIMIT seconds passes; a pod holding
+    several longer ones has one finding naming each."""
+    from tests import builders as b
+
+    server = [apiserver(**{"service-account-extend-token-expiration": "false"})]
+    at_limit = b.pod("edge", ns="shop", volumes=[b.token_volume("day", LIMIT)])
+    judged = judge_projected_tokens(Gathered(server), Gathered([at_limit]), LIMIT)
+    assert judged.passed == "every projected token lives at most 86400s"
+    volumes = [b.token_volume("two-days", 2 * LIMIT), b.token_volume("week", 7 * LIMIT)]
+    longer = b.pod("batch", ns="shop", volumes=volumes)
+    (finding,) = judge_projected_tokens(Gathered(server), Gathered([longer]), LIMIT).findings
+    assert (finding.namespace, finding.name) == ("shop", "batch")
+    assert finding.detail.count(", over the 86400s policy") == 2
+    assert "over the 86400s policy; projected token volume week" in finding.detail
+
+
+def test_a_cap_at_the_limit_passes() -> None:
+    flags = apiserver(**{
+        "service-account-max-token-expiration": "24h",
+        "service-account-extend-token-expiration": "false",
+    })  # fmt: skip
+    assert judge_token_lifetime_cap([flags], LIMIT).passed == "token lifetimes capped within 86400s"

@@ -179,6 +179,17 @@ class TestFromFlags:
         assert flags_of().api_audiences is None
 
 
+def test_issuances_read_each_servers_whole_command_line() -> None:
+    """issuances() reads every value of a repeated flag from the server's own pod."""
+    from kubepci.analysis.judgement import Gathered
+
+    flags = ["--service-account-issuer=https://a", "--service-account-issuer=b"]
+    pods = [static_pod("kube-apiserver", flags=flags)]
+    apiservers = control_plane_flags(pods)["kube-apiserver"]
+    (issuance,) = tl.issuances(Gathered(apiservers), Gathered(pods))
+    assert issuance.api_audiences == frozenset({"https://a", "b"})
+
+
 def test_kubernetes_defaults_are_the_longest_lifetimes() -> None:
     issuance = tl.TokenIssuance.kubernetes_defaults("EKS runs kube-apiserver")
     assert (issuance.max_seconds, issuance.extend, issuance.api_audiences) == (0, True, None)
