@@ -145,3 +145,109 @@ def test_a_request_level_log_of_a_kubelet_renewal_says_no_finding() -> None:
     assert line.startswith(
         "own: no finding (from the API server audit log: filed by system:node:n1"
     )
+
+
+def _event(verb: str, name: str = "", sub: str = "", **extra: Any) -> Obj:
+    """An audit.k8s.io/v1 event of a successful CSR write, as the API server logs it."""
+    event: Obj = {
+        "stage": "ResponseComplete",
+        "verb": verb,
+        "objectRef": {"resource": "certificatesigningrequests", "name": name, "subresource": sub},
+        "responseStatus": {"code": 201 if verb == "create" else 200},
+        "user": {"username": "jane", "groups": ["dev", "system:authenticated"]},
+        "stageTimestamp": f"t-{verb}-{name}-{sub}",
+    }
+    event.update(extra)
+    return event
+
+
+def test_lifecycles_follow_each_csr_through_the_log() -> None:
+    """Every kind of write, in log order: events of other resources and writes that are
+    no lifecycle step are passed over; a name comes from the request body when the
+    objectRef has none; a create without any name is an unnamed filing; the request
+    received time stands in for a missing stage time; approvals accumulate their
+    conditions; a CSR filed again under its name starts a new lifecycle."""
+    admin = {"username": "admin", "groups": ["system:masters"]}
+    signer = {"username": SIGNER_SA, "groups": []}
+    spec = {"request": "LS0t", "signerName": "kubernetes.io/kube-apiserver-client"}
+    events = [
+        {**_event("create", "a"), "objectRef": {"resource": "pods", "name": "a"}},
+        {k: v for k, v in _event("create", "a").items() if k != "stageTimestamp"}
+        | {"requestReceivedTimestamp": "received-a"},
+        _event("create", requestObject={"metadata": {"name": "b"}, "spec": spec}),
+        _event("create", requestObject={"metadata": {"generateName": "csr-"}}),
+        _event("patch", "a", "approval", user=admin,
+               requestObject={"status": {"conditions": [{"type": "Approved"}]}}),
+        _event("update", "a", "approval", user=admin,
+               requestObject={"status": {"conditions": [{"type": "Denied"}]}}),
+        _event("patch", "a", "status", user=signer),
+        _event("update", "a"),  # a write of the object itself: no lifecycle step
+        _event("delete", "b", user=admin),
+        _event("create", "a", user=admin),
+    ]  # fmt: skip
+    lives, unnamed = csr_history.lifecycles(events)
+    jane = ("dev", "system:authenticated")
+    assert unnamed == [csr_history.Write("t-create--", "jane")]
+    assert lives == [
+        csr_history.Lifecycle(
+            "b",
+            csr_history.Write("t-create--", "jane"),
+            jane,
+            {**spec, "username": "jane", "groups": list(jane)},
+            deleted=csr_history.Write("t-delete-b-", "admin"),
+        ),
+        csr_history.Lifecycle(
+            "a",
+            csr_history.Write("received-a", "jane"),
+            jane,
+            approvals=[
+                csr_history.Write("t-patch-a-approval", "admin"),
+                csr_history.Write("t-update-a-approval", "admin"),
+            ],
+            decisions=["Approved", "Denied"],
+            signed=[csr_history.Write("t-patch-a-status", SIGNER_SA)],
+        ),
+        csr_history.Lifecycle("a", csr_history.Write("t-create-a-", "admin"), ("system:masters",)),
+    ]
+
+
+def test_judge_weighs_every_csr_the_log_shows() -> None:
+    """Each lifecycle is judged whatever came before it in the list: a CSR still listed,
+    a request that is no client request, several requests with findings, a node's
+    filing, a person's approved and signed CSR, an approval alone."""
+    from tests.unit.test_certificates import request
+
+    W = csr_history.Write
+    masters = request("root", ["system:masters"])["spec"]
+    serving = request("web", usages=["server auth"], signer="kubernetes.io/kubelet-serving")["spec"]
+    lives = [
+        csr_history.Lifecycle("still-listed", W("t0", "jane")),
+        csr_history.Lifecycle("serving", W("t1", "jane"), spec=serving),
+        csr_history.Lifecycle("root-1", W("t2", "jane"), spec=masters),
+        csr_history.Lifecycle("root-2", W("t3", "jane"), spec=masters),
+        csr_history.Lifecycle("node", W("t4", "system:node:n1"), ("system:nodes",)),
+        csr_history.Lifecycle(
+            "person", W("t5", "bob"), ("dev",), approvals=[W("t6", "admin")],
+            signed=[W("t7", SIGNER_SA)],
+        ),
+        csr_history.Lifecycle("nothing"),
+        csr_history.Lifecycle("auto", approvals=[W("t8", SIGNER_SA)]),
+    ]  # fmt: skip
+    out = csr_history.judge(lives, {"still-listed"})
+    assert [f.name for f in out.findings] == ["root-1", "root-2", "person"]
+    person = out.findings[-1]
+    assert (person.kind, person.namespace) == ("CertificateSigningRequest", "")
+    assert person.detail == (
+        "a certificate was most likely issued to bob, which is neither a node nor a bootstrap "
+        "identity: approved, then written by a signer (from the API server audit log: filed "
+        f"by bob at t5, approval written by admin at t6, status written by {SIGNER_SA} at t7; "
+        "no longer listed); the Metadata-level log keeps neither signer nor subject"
+    )
+    assert out.kubelet_assumed == [
+        "node: filed by node or bootstrap identity system:node:n1 (from the API server audit "
+        "log: filed by system:node:n1 at t4; no longer listed)",
+        "auto: auto-approved by the certificate-controller (kubelet client requests only; "
+        f"filer not in the log) (from the API server audit log: approval written by {SIGNER_SA} "
+        "at t8; no longer listed)",
+    ]
+    assert [line.split(":")[0] for line in out.judged] == ["root-1", "root-2", "person"]
