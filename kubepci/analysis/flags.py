@@ -407,7 +407,7 @@ def token_expiration_cap(flags: ComponentFlags) -> float:
     if ns != 0 and not 3600 * 10**9 <= ns <= (1 << 32) * 10**9:
         raise EvidenceUnavailable(
             f"{flags.pod}: {flags.source(MAX_TOKEN_EXPIRATION)} is outside 1h..2^32s; "
-            "kube-apiserver refuses to start so, so these flags do not describe it"
+            "kube-apiserver refuses to start with it, so these flags do not describe it"
         )
     if ns == 0 and flags.get("service-account-signing-endpoint"):
         raise EvidenceUnavailable(

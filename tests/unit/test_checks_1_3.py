@@ -519,8 +519,8 @@ def test_a_stricter_policy_fails_the_recorded_cap(compliant: Evidence) -> None:
     [
         (
             "30m",
-            "is outside 1h..2^32s; kube-apiserver refuses to start so, so these flags do not "
-            "describe it",
+            "is outside 1h..2^32s; kube-apiserver refuses to start with it, so these flags do "
+            "not describe it",
         ),
         (
             "1 day",

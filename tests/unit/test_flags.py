@@ -656,8 +656,31 @@ def test_token_expiration_cap_the_server_refuses(raw: str) -> None:
 
 def test_token_expiration_cap_of_an_external_signer_is_not_visible() -> None:
     flags = flags_of("kube-apiserver", **{"service-account-signing-endpoint": "/run/s.sock"})
-    with pytest.raises(EvidenceUnavailable, match="external signer"):
+    with pytest.raises(EvidenceUnavailable) as unseen:
         token_expiration_cap(flags)
+    assert unseen.value.reason == (
+        "kube-system/kube-apiserver-cp-1: no --service-account-max-token-expiration, so the "
+        "external signer at /run/s.sock sets the cap, which the suite cannot see"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        ("30m", "is outside 1h..2^32s; kube-apiserver refuses to start with it, so these "
+                "flags do not describe it"),
+        ("1d", "is not a Go duration; kube-apiserver refuses it, so these flags do not "
+               "describe the running server"),
+    ],
+)  # fmt: skip
+def test_a_cap_the_server_refuses_says_why(raw: str, why: str) -> None:
+    flags = flags_of("kube-apiserver", **{"service-account-max-token-expiration": raw})
+    with pytest.raises(EvidenceUnavailable) as refused:
+        token_expiration_cap(flags)
+    assert refused.value.reason == (
+        f"kube-system/kube-apiserver-cp-1: --service-account-max-token-expiration={raw} (set "
+        f"on pod kube-system/kube-apiserver-cp-1) {why}"
+    )
 
 
 @pytest.mark.parametrize(
