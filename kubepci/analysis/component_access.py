@@ -31,7 +31,7 @@ def _judge_always_allow_paths(
     """--authorization-always-allow-paths adds nothing to /healthz, /readyz and /livez on
     any instance that serves at all (--secure-port=0 serves nothing)."""
     findings: list[Finding] = []
-    serving = 0
+    serving = False
     for flags in instances:
         draft.record(f"{component} flags ({flags.pod})", flags.evidence(SERVING_FLAGS), "flags")
         if component == "kube-scheduler" and flags.get("config"):
@@ -45,7 +45,7 @@ def _judge_always_allow_paths(
         if serves_nothing(flags):
             draft.record(f"{flags.pod} serves nothing", flags.source("secure-port"))
             continue
-        serving += 1
+        serving = True
         extra = extra_always_allow_paths(flags)
         if extra:
             exposure = (

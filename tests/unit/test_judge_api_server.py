@@ -207,3 +207,13 @@ def test_every_instance_is_judged_and_recorded() -> None:
     assert plan.so_far.evidence[2].content == closed.evidence(
         ["anonymous-auth", "authentication-config", "authorization-mode"]
     )
+
+
+def test_silence_on_many_paths_names_the_first_five() -> None:
+    probes = [
+        dataclasses.replace(p, status=None, error="timed out")
+        for p in COMPLIANT.probes("api-server")
+    ]
+    assert len(probes) > 5
+    reason = judge_api_server_probes(probes).unavailable
+    assert reason == "API server did not answer: " + "; ".join(p.line() for p in probes[:5])

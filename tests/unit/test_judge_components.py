@@ -201,3 +201,14 @@ def test_an_instance_that_timed_out_on_every_path_leaves_no_verdict() -> None:
         "kube-scheduler", [answers(*("connection refused",) * 4, port=10259)]
     )
     assert closed.passed == "no sensitive path answered without credentials"
+
+
+def test_a_scheduler_reading_a_configuration_file_is_still_judged_on_its_flags() -> None:
+    flags = component("kube-scheduler", config="/etc/kubernetes/scheduler.conf")
+    judgement = judge_always_allow_paths("kube-scheduler", [flags])
+    assert judgement.passed == "only /healthz, /readyz and /livez skip authorization"
+    assert evidence(judgement, "kube-system/kube-scheduler-cp reads --config=/etc/kubernetes/"
+                    "scheduler.conf") == (
+        "KubeSchedulerConfiguration holds no serving or authorization settings, so the flags "
+        "above decide them"
+    )  # fmt: skip

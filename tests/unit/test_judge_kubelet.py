@@ -50,6 +50,8 @@ def test_401_is_the_only_good_answer() -> None:
               "only authorization stops them)"),
         (200, "200: serves the kubelet API to anyone without credentials (critical)"),
         (404, "unexpected answer 404 to an unauthenticated GET /pods"),
+        (299, "299: serves the kubelet API to anyone without credentials (critical)"),
+        (300, "unexpected answer 300 to an unauthenticated GET /pods"),
     ],
 )  # fmt: skip
 def test_any_other_answer_is_a_finding_on_the_node(status: int, detail: str) -> None:
