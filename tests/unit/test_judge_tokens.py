@@ -171,6 +171,17 @@ def test_unlisted_token_secrets_leave_unresolved_references_unjudged() -> None:
         "secrets is forbidden: 1 Secret reference(s) in pods may be legacy ServiceAccount tokens"
     )
     assert titles(judgement) == ["Secret references not resolved"]
+    (unresolved,) = evidence(judgement, "Secret references not resolved")
+    assert " names " in unresolved
+
+
+def test_unlisted_token_secrets_matter_only_where_a_pod_names_a_secret() -> None:
+    from tests import builders as b
+
+    pods = [b.pod("web", ns="shop", sa="web", automount=False)]
+    judgement = judge_default_account_use([], pods, NOT_LISTED)
+    assert judgement.passed == "no pod uses a default ServiceAccount's credential"
+    assert "Secret references not resolved" not in titles(judgement)
 
 
 def test_a_finding_outweighs_unresolved_references() -> None:

@@ -267,3 +267,24 @@ def test_hand_projected_volume_from_the_builders() -> None:
         "ServiceAccount shop/p credential in projected volume t (no container yet), "
         "written in the pod spec"
     )
+
+
+def test_every_default_credential_a_pod_holds_is_named() -> None:
+    """The 1.5.2 detail names each delivery, whether the pod runs as default or borrows
+    the default account's tokens while running as another."""
+    from kubepci.analysis.pod_credentials import Delivery, PodCredentials
+
+    mounted = Delivery("automount", "shop/default", False, "in the admission-injected volume")
+    env = Delivery("env", "shop/default", True, "in env TOKEN (container app)")
+    runs_as_default = PodCredentials("shop", "web", "default", None, (mounted, env))  # type: ignore[arg-type]
+    assert runs_as_default.default_account_detail() == (
+        "runs as the default ServiceAccount and holds ServiceAccount shop/default credential "
+        "in the admission-injected volume; ServiceAccount shop/default credential in env "
+        "TOKEN (container app)"
+    )
+    borrows = PodCredentials("shop", "api", "api", None, (mounted, env))  # type: ignore[arg-type]
+    assert borrows.default_account_detail().endswith(
+        "but holds the default account's ServiceAccount shop/default credential in the "
+        "admission-injected volume; ServiceAccount shop/default credential in env TOKEN "
+        "(container app)"
+    )

@@ -375,6 +375,8 @@ def test_password_field_mark(html: str, marked: bool) -> None:
         ("https://idp.example/x?client_id=a&redirect_uri=b", True),
         ("/users/sign_in", True),
         ("/login.html", True),
+        ("https://idp.example/x?SAMLRequest=abc", True),  # by the SAML request alone
+        ("/backups/login.html.bak", False),  # only the last extension is dropped
         ("/graph", False),
         ("/ui/", False),
         ("/authors", False),
@@ -689,3 +691,24 @@ def test_findings_survive_redaction() -> None:
     ]
     lines = [j.finding().line() for j in judged if j.verdict is PortVerdict.SERVED_CONTENT]
     assert lines and [redact(line) for line in lines] == lines
+
+
+def test_a_judged_port_names_each_path_left_unjudged() -> None:
+    def two_backend_errors(scheme: str, path: str) -> tuple:
+        return (500, {}, "oops") if path in ("/metrics", "/api") else (401, {}, "")
+
+    judgement = sa.judge_port(PORT, probe_port(service(two_backend_errors)[1], PORT))
+    assert judgement.verdict is PortVerdict.DEMANDS_CREDENTIALS
+    assert sa.limitation(judgement) == (
+        "Service monitoring/ui:80: judged from its other paths; not judged: http /metrics → "
+        "500: a backend error [unjudged]; http /api → 500: a backend error [unjudged]"
+    )
+
+
+def test_paths_answered_over_the_plain_retry_are_not_a_limitation() -> None:
+    def tls_hangs(scheme: str, path: str) -> tuple:
+        return ("error", "timed out") if scheme == "https" else (401, {}, "")
+
+    judgement = sa.judge_port(TLS_PORT, probe_port(service(tls_hangs, TLS_PORT)[1], TLS_PORT))
+    assert any(a.probe.scheme == "https" for a in judgement.answers)
+    assert sa.limitation(judgement) == ""
