@@ -712,3 +712,110 @@ def test_paths_answered_over_the_plain_retry_are_not_a_limitation() -> None:
     judgement = sa.judge_port(TLS_PORT, probe_port(service(tls_hangs, TLS_PORT)[1], TLS_PORT))
     assert any(a.probe.scheme == "https" for a in judgement.answers)
     assert sa.limitation(judgement) == ""
+
+
+def _proxied(message: str, status: int = 503) -> ProbeResult:
+    return answer(status=status, body=status_json(status, message))
+
+
+O = sa.Outcome
+PROXY_MESSAGES = [
+    # (message, scheme, outcome, why after "503: ", port-wide)
+    ('no endpoints available for service "timeout"', "http", O.UNJUDGED, "{m}", True),
+    ('no service port 80 found for service "timeout"', "http", O.UNJUDGED, "{m}", True),
+    ('services "timeout" not found', "http", O.UNJUDGED, "{m} (the Service is gone)", True),
+    ("timeout: services/proxy is forbidden", "http", O.SUITE_REFUSED,
+     "the API server refused the suite", True),
+    ("error trying to reach service: dial tcp 10.0.0.9:80: connect: connection refused",
+     "http", O.REFUSED, "{m}", True),
+    ("error trying to reach service: remote error: tls: bad certificate", "https",
+     O.CREDENTIALS, "{m} (the backend demands a client certificate)", True),
+    ("error trying to reach service: remote error: tls: certificate required", "https",
+     O.CREDENTIALS, "{m} (the backend demands a client certificate)", True),
+    ("error trying to reach service: http: server gave HTTP response to HTTPS client",
+     "https", O.WRONG_SCHEME, "{m} (a plain-HTTP server)", True),
+    ("error trying to reach service: tls: first record does not look like a TLS handshake",
+     "https", O.WRONG_SCHEME, "{m} (a plain-HTTP server)", True),
+    ("error trying to reach service: tls: first record does not look like a TLS handshake",
+     "http", O.UNJUDGED, "{m}", True),
+    ('error trying to reach service: net/http: HTTP/1.x transport connection broken: '
+     'malformed HTTP response "\\x15\\x03\\x01\\x00\\x02\\x02"', "http", O.WRONG_SCHEME,
+     "{m} (a TLS alert: a TLS server)", True),
+    ("error trying to reach service: malformed HTTP response \"SSH-2.0\"", "http",
+     O.NOT_HTTP, "{m}", True),
+    ("error trying to reach service: EOF", "http", O.NOT_HTTP,
+     "{m} (closed without an HTTP answer)", True),
+    ("error trying to reach service: read: connection reset by peer", "http", O.NOT_HTTP,
+     "{m} (closed without an HTTP answer)", True),
+    ("error trying to reach service: dial tcp 10.0.0.9:80: i/o timeout", "http",
+     O.NO_ANSWER, "{m}", True),
+    ("error trying to reach service: context deadline exceeded", "http", O.NO_ANSWER,
+     "{m}", True),
+    ("error trying to reach service: something else", "http", O.UNJUDGED, "{m}", True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("message", "scheme", "outcome", "why", "port_wide"), PROXY_MESSAGES)
+def test_each_proxy_error_is_classified(
+    message: str, scheme: str, outcome: sa.Outcome, why: str, port_wide: bool
+) -> None:
+    """Every message rule of the service proxy's errors (staging/src/k8s.io/apimachinery
+    pkg/util/proxy and the API server's Status), the Service named so that no other rule
+    can match it by accident, and whether the answer ends the probing of the port."""
+    result = answer(status=503, body=status_json(503, message), scheme=scheme)
+    got = one(result, scheme=scheme)
+    quoted = json.dumps(message)[1:-1].replace('\\"', '"')  # as the Status carries it
+    assert (got.outcome, got.why, got.port_wide) == (
+        outcome,
+        "503: " + why.format(m=quoted),
+        port_wide,
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "outcome", "why", "port_wide"),
+    [
+        (299, {}, O.CONTENT, "299", False),
+        (300, {}, O.NOTHING, "300 without a Location", False),
+        (399, {}, O.NOTHING, "399 without a Location", False),
+        (400, {}, O.NOTHING, "400", False),
+        (499, {}, O.NOTHING, "499", False),
+        (500, {}, O.UNJUDGED, "500: a backend error", False),
+        (302, {"Location": "/login"}, O.CREDENTIALS, "302: redirects to sign in at /login",
+         False),
+        (302, {"Location": "https://elsewhere.example/x"}, O.UNJUDGED,
+         "302: redirects off the service proxy to https://elsewhere.example/x (not followed)",
+         False),
+    ],
+)  # fmt: skip
+def test_each_status_class_is_classified(
+    status: int, headers: dict[str, str], outcome: sa.Outcome, why: str, port_wide: bool
+) -> None:
+    got = one(answer(status=status, headers=headers))
+    assert (got.outcome, got.why, got.port_wide) == (outcome, why, port_wide)
+
+
+def test_an_unanswered_request_and_a_plain_tls_refusal_end_the_port() -> None:
+    silent = one(answer(status=None, error="connection reset"))
+    assert (silent.outcome, silent.why, silent.port_wide) == (
+        O.UNJUDGED, "no answer from the API server (connection reset)", True
+    )  # fmt: skip
+    tls = one(answer(status=400, body="Client sent an HTTP request to an HTTPS server."))
+    assert (tls.outcome, tls.why, tls.port_wide) == (
+        O.WRONG_SCHEME, "400: a TLS server answering plain HTTP", True
+    )  # fmt: skip
+    nothing = sa.classify(PathProbe("/", "http", ()))
+    assert (nothing.outcome, nothing.why, nothing.port_wide) == (
+        O.UNJUDGED, "no request was made", True
+    )  # fmt: skip
+
+
+def test_a_redirect_to_a_sign_in_page_is_judged_on_that_page() -> None:
+    hop = answer(status=302, headers={"Location": "/login"})
+    page = answer("/login", status=200)
+    got = sa.classify(PathProbe("/", "http", (hop, page)))
+    assert (got.outcome, got.port_wide) == (O.SIGN_IN, False)
+    assert got.why == (
+        "302 → 200: the sign-in page a redirect led to at "
+        "/api/v1/namespaces/monitoring/services/ui:80/proxy/login"
+    )
