@@ -718,40 +718,40 @@ def _proxied(message: str, status: int = 503) -> ProbeResult:
     return answer(status=status, body=status_json(status, message))
 
 
-O = sa.Outcome
+Out = sa.Outcome
 PROXY_MESSAGES = [
     # (message, scheme, outcome, why after "503: ", port-wide)
-    ('no endpoints available for service "timeout"', "http", O.UNJUDGED, "{m}", True),
-    ('no service port 80 found for service "timeout"', "http", O.UNJUDGED, "{m}", True),
-    ('services "timeout" not found', "http", O.UNJUDGED, "{m} (the Service is gone)", True),
-    ("timeout: services/proxy is forbidden", "http", O.SUITE_REFUSED,
+    ('no endpoints available for service "timeout"', "http", Out.UNJUDGED, "{m}", True),
+    ('no service port 80 found for service "timeout"', "http", Out.UNJUDGED, "{m}", True),
+    ('services "timeout" not found', "http", Out.UNJUDGED, "{m} (the Service is gone)", True),
+    ("timeout: services/proxy is forbidden", "http", Out.SUITE_REFUSED,
      "the API server refused the suite", True),
     ("error trying to reach service: dial tcp 10.0.0.9:80: connect: connection refused",
-     "http", O.REFUSED, "{m}", True),
+     "http", Out.REFUSED, "{m}", True),
     ("error trying to reach service: remote error: tls: bad certificate", "https",
-     O.CREDENTIALS, "{m} (the backend demands a client certificate)", True),
+     Out.CREDENTIALS, "{m} (the backend demands a client certificate)", True),
     ("error trying to reach service: remote error: tls: certificate required", "https",
-     O.CREDENTIALS, "{m} (the backend demands a client certificate)", True),
+     Out.CREDENTIALS, "{m} (the backend demands a client certificate)", True),
     ("error trying to reach service: http: server gave HTTP response to HTTPS client",
-     "https", O.WRONG_SCHEME, "{m} (a plain-HTTP server)", True),
+     "https", Out.WRONG_SCHEME, "{m} (a plain-HTTP server)", True),
     ("error trying to reach service: tls: first record does not look like a TLS handshake",
-     "https", O.WRONG_SCHEME, "{m} (a plain-HTTP server)", True),
+     "https", Out.WRONG_SCHEME, "{m} (a plain-HTTP server)", True),
     ("error trying to reach service: tls: first record does not look like a TLS handshake",
-     "http", O.UNJUDGED, "{m}", True),
+     "http", Out.UNJUDGED, "{m}", True),
     ('error trying to reach service: net/http: HTTP/1.x transport connection broken: '
-     'malformed HTTP response "\\x15\\x03\\x01\\x00\\x02\\x02"', "http", O.WRONG_SCHEME,
+     'malformed HTTP response "\\x15\\x03\\x01\\x00\\x02\\x02"', "http", Out.WRONG_SCHEME,
      "{m} (a TLS alert: a TLS server)", True),
     ("error trying to reach service: malformed HTTP response \"SSH-2.0\"", "http",
-     O.NOT_HTTP, "{m}", True),
-    ("error trying to reach service: EOF", "http", O.NOT_HTTP,
+     Out.NOT_HTTP, "{m}", True),
+    ("error trying to reach service: EOF", "http", Out.NOT_HTTP,
      "{m} (closed without an HTTP answer)", True),
-    ("error trying to reach service: read: connection reset by peer", "http", O.NOT_HTTP,
+    ("error trying to reach service: read: connection reset by peer", "http", Out.NOT_HTTP,
      "{m} (closed without an HTTP answer)", True),
     ("error trying to reach service: dial tcp 10.0.0.9:80: i/o timeout", "http",
-     O.NO_ANSWER, "{m}", True),
-    ("error trying to reach service: context deadline exceeded", "http", O.NO_ANSWER,
+     Out.NO_ANSWER, "{m}", True),
+    ("error trying to reach service: context deadline exceeded", "http", Out.NO_ANSWER,
      "{m}", True),
-    ("error trying to reach service: something else", "http", O.UNJUDGED, "{m}", True),
+    ("error trying to reach service: something else", "http", Out.UNJUDGED, "{m}", True),
 ]  # fmt: skip
 
 
@@ -775,15 +775,15 @@ def test_each_proxy_error_is_classified(
 @pytest.mark.parametrize(
     ("status", "headers", "outcome", "why", "port_wide"),
     [
-        (299, {}, O.CONTENT, "299", False),
-        (300, {}, O.NOTHING, "300 without a Location", False),
-        (399, {}, O.NOTHING, "399 without a Location", False),
-        (400, {}, O.NOTHING, "400", False),
-        (499, {}, O.NOTHING, "499", False),
-        (500, {}, O.UNJUDGED, "500: a backend error", False),
-        (302, {"Location": "/login"}, O.CREDENTIALS, "302: redirects to sign in at /login",
+        (299, {}, Out.CONTENT, "299", False),
+        (300, {}, Out.NOTHING, "300 without a Location", False),
+        (399, {}, Out.NOTHING, "399 without a Location", False),
+        (400, {}, Out.NOTHING, "400", False),
+        (499, {}, Out.NOTHING, "499", False),
+        (500, {}, Out.UNJUDGED, "500: a backend error", False),
+        (302, {"Location": "/login"}, Out.CREDENTIALS, "302: redirects to sign in at /login",
          False),
-        (302, {"Location": "https://elsewhere.example/x"}, O.UNJUDGED,
+        (302, {"Location": "https://elsewhere.example/x"}, Out.UNJUDGED,
          "302: redirects off the service proxy to https://elsewhere.example/x (not followed)",
          False),
     ],
@@ -798,15 +798,15 @@ def test_each_status_class_is_classified(
 def test_an_unanswered_request_and_a_plain_tls_refusal_end_the_port() -> None:
     silent = one(answer(status=None, error="connection reset"))
     assert (silent.outcome, silent.why, silent.port_wide) == (
-        O.UNJUDGED, "no answer from the API server (connection reset)", True
+        Out.UNJUDGED, "no answer from the API server (connection reset)", True
     )  # fmt: skip
     tls = one(answer(status=400, body="Client sent an HTTP request to an HTTPS server."))
     assert (tls.outcome, tls.why, tls.port_wide) == (
-        O.WRONG_SCHEME, "400: a TLS server answering plain HTTP", True
+        Out.WRONG_SCHEME, "400: a TLS server answering plain HTTP", True
     )  # fmt: skip
     nothing = sa.classify(PathProbe("/", "http", ()))
     assert (nothing.outcome, nothing.why, nothing.port_wide) == (
-        O.UNJUDGED, "no request was made", True
+        Out.UNJUDGED, "no request was made", True
     )  # fmt: skip
 
 
@@ -814,7 +814,7 @@ def test_a_redirect_to_a_sign_in_page_is_judged_on_that_page() -> None:
     hop = answer(status=302, headers={"Location": "/login"})
     page = answer("/login", status=200)
     got = sa.classify(PathProbe("/", "http", (hop, page)))
-    assert (got.outcome, got.port_wide) == (O.SIGN_IN, False)
+    assert (got.outcome, got.port_wide) == (Out.SIGN_IN, False)
     assert got.why == (
         "302 → 200: the sign-in page a redirect led to at "
         "/api/v1/namespaces/monitoring/services/ui:80/proxy/login"
