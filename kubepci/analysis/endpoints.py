@@ -156,7 +156,7 @@ def services_to_probe(
     skipped: list[str] = []
     for service in services:
         meta = service["metadata"]
-        namespace, name = str(meta.get("namespace", "")), str(meta["name"])
+        namespace, name = str(meta["namespace"]), str(meta["name"])  # Services are namespaced
         if (namespace, name) == ("default", "kubernetes"):
             continue
         spec = service.get("spec") or {}

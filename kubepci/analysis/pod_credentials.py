@@ -62,10 +62,11 @@ class TokenSecrets:
         accounts: dict[tuple[str, str], str] = {}
         invalid: dict[tuple[str, str], str] = {}
         for secret in token_secrets:
-            meta = secret.get("metadata") or {}
-            key = (str(meta.get("namespace", "")), str(meta.get("name", "")))
-            # The API server refuses a token Secret without the annotation.
-            accounts[key] = str((meta.get("annotations") or {}).get(LEGACY_TOKEN_ANNOTATION, ""))
+            meta = secret["metadata"]
+            key = (str(meta["namespace"]), str(meta["name"]))
+            # The API server refuses a token Secret without the annotation
+            # (pkg/apis/core/validation/validation.go ValidateSecret).
+            accounts[key] = str(meta["annotations"][LEGACY_TOKEN_ANNOTATION])
             since = (meta.get("labels") or {}).get(INVALID_SINCE_LABEL)
             if since:
                 invalid[key] = str(since)

@@ -170,6 +170,22 @@ def test_static_credential_findings(case: str) -> None:
     assert credentials.unjudged(credential, identity, "plugin") == ""
     found = credentials.static_credential_findings("jane", credential, identity)
     assert [f.finding_class for f in found] == expected
+    assert all(f.ref == "KubeconfigUser jane" and f.namespace == "" for f in found)
+
+
+def test_static_credential_findings_say_what_is_sent() -> None:
+    def detail(user: Obj, identity: Obj = PERSON) -> list[str]:
+        found = credentials.static_credential_findings("jane", classify_user(user), identity)
+        return [f.detail for f in found]
+
+    assert detail({}, {"username": "system:anonymous", "groups": []}) == ["sends no credentials"]
+    assert detail({"token": "opaque"}) == [
+        "authenticates with static bearer token in the kubeconfig, a static credential"
+    ]
+    assert detail({}, sa_identity("ci", "d")) == [
+        "authenticates as ServiceAccount ci/d (SelfSubjectReview) through its credential: a "
+        "shared workload identity, not the person's own, and no MFA"
+    ]
 
 
 def test_service_account_finding_names_the_account_and_the_token() -> None:

@@ -7,6 +7,7 @@ sees; the recorded ones are the real kube-system pods of both local profiles
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -831,3 +832,14 @@ class TestEndpoints:
         assert chosen[1].proxy_path == "/api/v1/namespaces/shop/services/https:web:8443/proxy/"
         assert chosen[0].proxy_path == "/api/v1/namespaces/shop/services/web:8080/proxy/"
         assert chosen[0].ref == "Service shop/web"
+
+    def test_services_after_a_skipped_one_are_still_chosen(self) -> None:
+        """Port 443 alone makes a port TLS; a port without a name or protocol is TCP with
+        no name (the API server defaults the protocol: SetDefaults_ServicePort)."""
+        services = [
+            service("ext", "shop", [{"port": 443}], kind="ExternalName"),
+            service("tls", "shop", [{"port": 443}]),
+        ]
+        chosen, skipped = endpoints.services_to_probe(services, [endpoint_slice("tls", "shop")])
+        assert [dataclasses.astuple(p) for p in chosen] == [("shop", "tls", 443, "", "https")]
+        assert skipped == ["Service shop/ext: ExternalName (no endpoints in the cluster)"]

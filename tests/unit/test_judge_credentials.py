@@ -173,3 +173,16 @@ def test_an_authenticator_flag_that_cannot_be_read_leaves_no_verdict() -> None:
 
 def test_mfa_is_attested() -> None:
     assert judge_mfa_at_identity_provider().manual == MFA
+
+
+def test_a_bound_token_is_judged_against_the_lifetime_policy() -> None:
+    from kubepci.access.credential import classify_user
+    from tests.unit.test_credential_findings import bound, sa_identity
+
+    long_lived = classify_user({"token": bound(2 * LIMIT)})
+    judgement = judge_revocable_credential("ci", long_lived, sa_identity(), LIMIT)
+    assert [f.finding_class for f in judgement.findings] == ["long-lived-service-account-token"]
+    short = classify_user({"token": bound(600)})
+    assert judge_revocable_credential("ci", short, sa_identity(), LIMIT).passed.startswith(
+        "the kubeconfig user sends no client certificate; it authenticates with "
+    )
