@@ -377,13 +377,11 @@ def _name(cn: str, orgs: Sequence[str]) -> x509.Name:
     return x509.Name(attributes)
 
 
-def csr_pem(cn: str, orgs: Sequence[str] = ()) -> bytes:
-    request = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(_name(cn, orgs))
-        .sign(_key(), hashes.SHA256())
-    )
-    return request.public_bytes(serialization.Encoding.PEM)
+def csr_pem(cn: str, orgs: Sequence[str] = (), sans: Sequence[x509.GeneralName] = ()) -> bytes:
+    builder = x509.CertificateSigningRequestBuilder().subject_name(_name(cn, orgs))
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)), critical=False)
+    return builder.sign(_key(), hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 
 
 def csr(

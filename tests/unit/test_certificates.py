@@ -537,3 +537,63 @@ def test_recorded_noncompliant_log_once_the_list_is_cleaned() -> None:
     )
     assert [w.by for w in unnamed] == ["system:node:vm"]
     assert len(history.kubelet_assumed) == 1 and history.unjudged == []
+
+
+def test_every_kind_of_subject_alternative_name_is_read() -> None:
+    import ipaddress
+
+    from cryptography import x509
+
+    from tests.builders import csr, csr_pem
+
+    sans = [
+        x509.DNSName("node.example"),
+        x509.RFC822Name("jane@example.com"),
+        x509.IPAddress(ipaddress.ip_address("192.0.2.9")),
+        x509.UniformResourceIdentifier("spiffe://example/jane"),
+    ]
+    raw = csr_pem("system:node:n1", ["system:nodes", "dev"], sans)
+    identity = certificates.requested_identity(csr("x", "", request=raw))
+    assert identity is not None
+    assert identity.sans == (
+        "DNS:node.example",
+        "email:jane@example.com",
+        "IP:192.0.2.9",
+        "URI:spiffe://example/jane",
+    )
+    assert certificates.kubelet_client_problem(identity, ["client auth"]) == (
+        "O=system:nodes,dev is not exactly system:nodes"
+    )
+    only_nodes = certificates.requested_identity(
+        csr("y", "", request=csr_pem("system:node:n1", ["system:nodes"], sans[:2]))
+    )
+    assert only_nodes is not None
+    assert certificates.kubelet_client_problem(only_nodes, ["client auth"]) == (
+        "it asks for subject alternative names (DNS:node.example, email:jane@example.com)"
+    )
+    no_org = certificates.requested_identity(csr("z", "system:node:n1"))
+    assert no_org is not None
+    assert certificates.kubelet_client_problem(no_org, []) == "O=- is not exactly system:nodes"
+
+
+def test_a_client_signer_makes_a_client_request_whatever_the_usages() -> None:
+    assert certificates.is_client_request({"signerName": certificates.CLIENT_SIGNER})
+    assert certificates.is_client_request(
+        {"signerName": "example.com/x", "usages": ["client auth"]}
+    )
+    assert not certificates.is_client_request({"signerName": "example.com/x", "usages": []})
+
+
+def test_listed_requests_after_a_serving_one_are_judged_and_rowed() -> None:
+    from tests.builders import csr
+
+    serving = csr(
+        "serving", "system:node:n1", ["system:nodes"], signer="kubernetes.io/kubelet-serving"
+    )
+    serving["spec"]["usages"] = ["server auth"]
+    broken = csr("broken", "", request=b"not a request", signer=certificates.NODE_CLIENT_SIGNER)
+    findings, rows = certificates.listed_findings([serving, broken])
+    assert [f.name for f in findings] == ["broken"]
+    assert [(r["name"], r["subject"], r["exempt"]) for r in rows] == [
+        ("broken", "unparseable", None)
+    ]

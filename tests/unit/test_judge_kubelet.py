@@ -200,3 +200,23 @@ def test_a_finding_on_another_node_is_not_hidden_by_a_missing_grant() -> None:
     judgement = judge_kubelet_config({"w1": NOT_GRANTED_ENTRY, **NONCOMPLIANT.configz})
     assert judgement.manual == ""
     assert len(judgement.findings) == 3
+
+
+def test_kubelets_that_could_not_be_asked_leave_no_pass() -> None:
+    """A node without an address was never asked: it is named, and only a finding
+    elsewhere can decide the check without it."""
+    unaddressed = [*NODES, NodeAddress("b-node", "", 10250), NodeAddress("a-node", "", 10250)]
+    judgement = judge_kubelet_probes(kubelet(401), unaddressed)
+    assert judgement.unavailable == "no address to probe the kubelet of node(s) a-node, b-node"
+    assert lines(judge_kubelet_probes(kubelet(200), unaddressed)) == [
+        "Node vm: kubelet 192.0.2.2:10250 200: serves the kubelet API to anyone without "
+        "credentials (critical)"
+    ]
+
+
+def test_every_silent_kubelet_is_named() -> None:
+    other = NodeAddress("n2", "192.0.2.3", 10250)
+    probes = [*kubelet(None, "timed out"), *kubelet(None, "connection reset")]
+    probes[1] = dataclasses.replace(probes[1], url=probes[1].url.replace("192.0.2.2", "192.0.2.3"))
+    reason = judge_kubelet_probes(probes, [*NODES, other]).unavailable
+    assert reason == f"vm: {probes[0].line()}; n2: {probes[1].line()}"
