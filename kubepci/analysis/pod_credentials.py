@@ -140,7 +140,7 @@ def _containers(spec: Obj) -> list[tuple[str, Obj]]:
 
 def _mounted_in(spec: Obj, volume: str) -> str:
     where = [
-        f"{kind} {c.get('name', '')}"
+        f"{kind} {c['name']}"  # a container's name is required (ValidatePod)
         for kind, c in _containers(spec)
         if any(m.get("name") == volume for m in c.get("volumeMounts") or [])
     ]
@@ -172,7 +172,7 @@ def _keys_deliver_token(reference: Obj) -> bool:
 
 class _Collector:
     def __init__(self, pod: Obj, secrets: TokenSecrets | None) -> None:
-        self.namespace = str((pod.get("metadata") or {}).get("namespace", ""))
+        self.namespace = str(pod["metadata"]["namespace"])  # pods are namespaced
         self.secrets = secrets
         self.deliveries: list[Delivery] = []
         self.unresolved: list[str] = []

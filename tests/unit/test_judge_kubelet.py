@@ -220,3 +220,22 @@ def test_every_silent_kubelet_is_named() -> None:
     probes[1] = dataclasses.replace(probes[1], url=probes[1].url.replace("192.0.2.2", "192.0.2.3"))
     reason = judge_kubelet_probes(probes, [*NODES, other]).unavailable
     assert reason == f"vm: {probes[0].line()}; n2: {probes[1].line()}"
+
+
+def test_read_only_ports_of_nodes_not_probed_leave_no_pass() -> None:
+    plan = plan_read_only_probes(NODES, COMPLIANT.configz)
+    probes = COMPLIANT.probes("kubelet-read-only")
+    judgement = judge_read_only_probes(plan.then, probes, ["vm", "z-node", "b-node"])
+    assert judgement.unavailable == "no address to probe the kubelet of node(s) b-node, z-node"
+
+
+def test_read_only_ports_that_did_not_tell_are_each_named() -> None:
+    (target,) = plan_read_only_probes(NODES, COMPLIANT.configz).then
+    other = dataclasses.replace(target, node="n2", address="192.0.2.3")
+    probes = [ProbeResult("GET", t.url, None, "timed out") for t in (target, other)]
+    reason = judge_read_only_probes([target, other], probes).unavailable
+    assert reason == "; ".join(
+        f"{t.node}: {p.line()} ({t.basis})" for t, p in zip((target, other), probes, strict=True)
+    )
+    with pytest.raises(ValueError):  # a probe missing for a target is never taken as a pass
+        judge_read_only_probes([target, other], probes[:1])

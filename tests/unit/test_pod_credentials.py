@@ -9,6 +9,7 @@ such as a ServiceAccount changed after its pods were admitted.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -288,3 +289,75 @@ def test_every_default_credential_a_pod_holds_is_named() -> None:
         "admission-injected volume; ServiceAccount shop/default credential in env TOKEN "
         "(container app)"
     )
+
+
+def test_only_the_admission_plugins_own_volume_counts_as_injected() -> None:
+    """admission.go TokenVolumeSource: the generated name, one token of 3607 s for the API
+    server's audience, the kube-root-ca.crt ConfigMap and the namespace (downward API). A
+    volume differing in any of these is the pod's own request."""
+    import copy
+
+    from kubepci.analysis.pod_credentials import _is_injected
+    from tests.support.evidence_cases import recorded
+
+    pod = recorded("noncompliant", "pods", "payments-api")
+    (injected,) = [v for v in pod["spec"]["volumes"] if v["name"].startswith("kube-api-access-")]
+    assert _is_injected(injected)
+
+    def varied(change: Callable[[Obj], None]) -> bool:
+        volume = copy.deepcopy(injected)
+        change(volume)
+        return _is_injected(volume)
+
+    def sources(volume: Obj) -> list[Obj]:
+        return list(volume["projected"]["sources"])
+
+    def token(volume: Obj) -> Obj:
+        (found,) = [s["serviceAccountToken"] for s in sources(volume) if "serviceAccountToken" in s]
+        return dict(found)
+
+    def set_token(key: str, value: object) -> Callable[[Obj], None]:
+        def change(volume: Obj) -> None:
+            for s in volume["projected"]["sources"]:
+                if "serviceAccountToken" in s:
+                    s["serviceAccountToken"][key] = value
+
+        return change
+
+    assert token(injected)["expirationSeconds"] == 3607
+    assert not varied(lambda v: v.update(name="api-access"))
+    assert not varied(lambda v: v.pop("name"))
+    assert not varied(set_token("audience", "vault"))
+    assert not varied(set_token("expirationSeconds", 3600))
+    assert not varied(set_token("expirationSeconds", None))  # unset: the server's 1 h
+    assert not varied(
+        lambda v: v["projected"].update(sources=[s for s in sources(v) if "downwardAPI" not in s])
+    )
+    assert not varied(
+        lambda v: v["projected"].update(sources=[s for s in sources(v) if "configMap" not in s])
+    )
+    assert not varied(
+        lambda v: v["projected"].update(
+            sources=[
+                *sources(v),
+                {"serviceAccountToken": {"path": "t2", "expirationSeconds": 3607}},
+            ]
+        )
+    )
+
+
+def test_where_a_volume_is_mounted_names_every_kind_of_container() -> None:
+    from kubepci.analysis.pod_credentials import _mounted_in
+
+    def mounting(name: str) -> Obj:
+        return {"name": name, "volumeMounts": [{"name": "token", "mountPath": "/t"}]}
+
+    spec = {
+        "containers": [mounting("app"), {"name": "idle"}],
+        "initContainers": [mounting("setup")],
+        "ephemeralContainers": [mounting("debug")],
+    }
+    assert _mounted_in(spec, "token") == (
+        "container app, init container setup, ephemeral container debug"
+    )
+    assert _mounted_in(spec, "other") == "no container yet"
