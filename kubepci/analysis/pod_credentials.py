@@ -215,9 +215,11 @@ def pod_credentials(
 ) -> PodCredentials:
     """Every ServiceAccount credential the pod holds. ``token_secrets`` None: the legacy
     token Secrets could not be listed, so Secret references stay unresolved."""
-    meta = pod.get("metadata") or {}
-    spec = pod.get("spec") or {}
-    namespace = str(meta.get("namespace", ""))
+    # The snapshot's trimmer (kubepci/access/trim.py) writes every field read directly
+    # here: the pod's name and namespace, a volume's name, a Secret reference's name, an
+    # env entry's name and secretKeyRef, an envFrom's prefix and secretRef.
+    meta, spec = pod["metadata"], pod.get("spec") or {}
+    namespace = str(meta["namespace"])
     own = str(spec.get("serviceAccountName") or "default")
     own_ref = f"{namespace}/{own}"
     automount = should_automount(pod, accounts)
@@ -226,11 +228,11 @@ def pod_credentials(
     injected = False
 
     for volume in spec.get("volumes") or []:
-        name = str(volume.get("name", ""))
+        name = str(volume["name"])
         where = _mounted_in(spec, name)
         if "secret" in volume:
             reference = volume["secret"] or {}
-            secret = str(reference.get("secretName", ""))
+            secret = str(reference["secretName"])
             if _keys_deliver_token(reference):
                 found.from_secret(SECRET_VOLUME, secret, f"in volume {name} ({where})", name)
             elif found.is_token_secret(secret):
@@ -238,7 +240,7 @@ def pod_credentials(
         for source in (volume.get("projected") or {}).get("sources") or []:
             if "secret" in source:
                 reference = source["secret"] or {}
-                secret = str(reference.get("name", ""))
+                secret = str(reference["name"])
                 if _keys_deliver_token(reference):
                     how = f"projected into volume {name} ({where})"
                     found.from_secret(SECRET_VOLUME, secret, how, name)
@@ -273,18 +275,22 @@ def pod_credentials(
                 )
 
     for kind, container in _containers(spec):
-        cname = f"{kind} {container.get('name', '')}"
+        cname = f"{kind} {container['name']}"
         for env in container.get("env") or []:
-            ref = env.get("secretKeyRef") or {}
-            secret, key = str(ref.get("name", "")), str(ref.get("key", ""))
-            how = f"key {key} in env {env.get('name', '')} of {cname}"
+            ref = env.get("secretKeyRef")
+            if ref is None:
+                continue  # a control-plane pod's variables, kept for its flags
+            secret, key = str(ref["name"]), str(ref["key"])
+            how = f"key {key} in env {env['name']} of {cname}"
             if key == TOKEN_KEY:
                 found.from_secret(ENV, secret, how)
             elif found.is_token_secret(secret):
                 found.notes.append(f"{cname} reads only key {key} of Secret {secret}")
         for env_from in container.get("envFrom") or []:
-            secret = str((env_from.get("secretRef") or {}).get("name", ""))
-            prefix = str(env_from.get("prefix", ""))
+            if "secretRef" not in env_from:
+                continue  # a ConfigMap's variables, kept of a control-plane pod for its flags
+            secret = str(env_from["secretRef"]["name"])
+            prefix = str(env_from["prefix"])
             found.from_secret(ENV_FROM, secret, f"in env {prefix}{TOKEN_KEY} (envFrom) of {cname}")
 
     if automount.mounted and not injected and pod_says is not False:
@@ -295,7 +301,7 @@ def pod_credentials(
         )
     return PodCredentials(
         namespace,
-        str(meta.get("name", "")),
+        str(meta["name"]),
         own,
         automount,
         tuple(found.deliveries),

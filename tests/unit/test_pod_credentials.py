@@ -361,3 +361,59 @@ def test_where_a_volume_is_mounted_names_every_kind_of_container() -> None:
         "container app, init container setup, ephemeral container debug"
     )
     assert _mounted_in(spec, "other") == "no container yet"
+
+
+def _trimmed_pod(spec: Obj, **meta: Any) -> Obj:
+    raw = {"metadata": {"name": "p", "namespace": "default", **meta}, "spec": spec}
+    return trim.pod(raw)
+
+
+def test_a_token_secret_read_whole_into_the_environment_is_named_with_its_prefix() -> None:
+    container = {"name": "app", "envFrom": [{"prefix": "APP_", "secretRef": {"name": "t"}},
+                                            {"configMapRef": {"name": "settings"}}]}  # fmt: skip
+    found = credentials(_trimmed_pod({"containers": [container]}), secrets=SECRET_T)
+    assert [(d.via, d.account, d.how) for d in found.deliveries if d.via == pc.ENV_FROM] == [
+        (
+            pc.ENV_FROM,
+            "default/ci",
+            "from legacy token Secret t in env APP_token (envFrom) of container app",
+        )
+    ]
+
+
+def test_a_control_plane_pods_variables_are_no_credential() -> None:
+    """A mirror pod keeps its variables and ConfigMap environment for its flags; neither is
+    a Secret (the ServiceAccount admission plugin refuses mirror pods that name one)."""
+    container = {"name": "etcd", "command": ["etcd"], "env": [{"name": "ETCD_NAME", "value": "a"}],
+                 "envFrom": [{"configMapRef": {"name": "etcd-env"}}]}  # fmt: skip
+    annotations = {"kubernetes.io/config.mirror": "x", "kubernetes.io/config.source": "file"}
+    pod = _trimmed_pod(
+        {"containers": [container], "nodeName": "cp"},
+        namespace="kube-system",
+        annotations=annotations,
+        ownerReferences=[{"kind": "Node", "name": "cp"}],
+    )
+    assert credentials(pod).deliveries == ()
+
+
+def test_automount_asked_for_without_the_injected_volume_is_noted() -> None:
+    pod = _trimmed_pod({"containers": [{"name": "app"}], "automountServiceAccountToken": True})
+    found = credentials(pod)
+    assert found.service_account == "default"  # none named: the admission plugin's default
+    assert found.notes == (
+        "automount is on but no admission-injected token volume is in the pod: the "
+        "ServiceAccount admission plugin did not add one (disabled, or every container mounts "
+        "its own volume at /var/run/secrets/kubernetes.io/serviceaccount)",
+    )
+
+
+def test_a_token_after_other_sources_of_a_projected_volume_is_found() -> None:
+    volume = {"name": "mixed", "projected": {"sources": [
+        {"configMap": {"name": "ca"}},
+        {"serviceAccountToken": {"path": "token", "expirationSeconds": 600}},
+    ]}}  # fmt: skip
+    pod = _trimmed_pod({"containers": [{"name": "app"}], "volumes": [volume],
+                        "automountServiceAccountToken": False})  # fmt: skip
+    (delivery,) = credentials(pod).deliveries
+    assert (delivery.via, delivery.volume) == (pc.PROJECTED_TOKEN, "mixed")
+    assert delivery.how == "in projected volume mixed (no container yet), written in the pod spec"
