@@ -215,3 +215,39 @@ def test_undecided_answers() -> None:
 )  # fmt: skip
 def test_health_paths(path: str, health: bool) -> None:
     assert anonymous.is_health_path(path) is health
+
+
+def test_which_answers_show_an_anonymous_request_was_authenticated() -> None:
+    from kubepci.records.probes import ProbeResult
+
+    server = "https://192.0.2.2:6443"
+    statuses = {"/a": 200, "/b": 399, "/c": 400, "/d": 401, "/e": 403, "/f": 404, "/g": 405,
+                "/healthz": 200}  # fmt: skip
+    probes = [ProbeResult("GET", server + path, status) for path, status in statuses.items()]
+    got = [p.url.removeprefix(server) for p in anonymous.authenticated_anonymously(probes)]
+    assert got == ["/a", "/b", "/e", "/f", "/g"]
+    allowed = anonymous.AnonymousAuth(True, True, ("/a",), "file")
+    findings = anonymous.anonymous_probe_findings(probes, [allowed])
+    assert [(f.kind, f.namespace, f.name) for f in findings] == [
+        ("APIServer", "", "192.0.2.2:6443")
+    ] * 4
+    assert [f.detail.split(" without")[0] for f in findings] == [
+        "GET /b", "GET /e", "GET /f", "GET /g"
+    ]  # fmt: skip
+
+
+def test_an_unread_authentication_configuration_leaves_the_authenticator_unknown() -> None:
+    flags = ComponentFlags(
+        "kube-apiserver", "kube-system/kube-apiserver-cp", "cp",
+        {"authentication-config": "/etc/kubernetes/authn.yaml"}, DEFAULTS["kube-apiserver"],
+    )  # fmt: skip
+    absent = anonymous.api_server_anonymous(flags, None)
+    assert (absent.known, absent.how) == (
+        False,
+        "--authentication-config=/etc/kubernetes/authn.yaml (set on pod "
+        "kube-system/kube-apiserver-cp) may configure it, and the file was not read "
+        "(--authentication-config=/etc/kubernetes/authn.yaml: not read)",
+    )
+    refused = ConfigFile("authentication-config", "/etc/kubernetes/authn.yaml", reason="EACCES")
+    unread = anonymous.api_server_anonymous(flags, refused)
+    assert unread.how.endswith(f"the file was not read ({refused.unread})")
