@@ -212,3 +212,42 @@ def test_a_scheduler_reading_a_configuration_file_is_still_judged_on_its_flags()
         "KubeSchedulerConfiguration holds no serving or authorization settings, so the flags "
         "above decide them"
     )  # fmt: skip
+
+
+def test_component_answers_below_300_are_content_and_redirects_are_not() -> None:
+    probes = answers(200, 299, 300, 302)
+    judgement = judge_component_probes("kube-controller-manager", [probes])
+    assert [(f.kind, f.namespace, f.name, f.detail) for f in judgement.findings] == [
+        (
+            "ControllerManager",
+            "",
+            "192.0.2.7:10257",
+            "GET /metrics without credentials answered 299",
+        ),
+    ]  # /healthz is a health path whatever it answers
+    other = judge_component_probes("kube-proxy", [answers(401, 200, 401, 401)])
+    assert [f.kind for f in other.findings] == ["kube-proxy"]  # no kind of its own: its name
+
+
+def test_silent_paths_beyond_five_are_cut_and_instances_that_serve_nothing_are_noted() -> None:
+    off = component("kube-scheduler", "kube-system/sched-b", **{"secure-port": "0"})
+    silent = answers(*("timed out",) * 4) + answers(*("timed out",) * 4, port=10259)
+    judgement = judge_component_probes("kube-scheduler", [silent], [off])
+    assert judgement.unavailable == (
+        "no answer on a path that may serve content without credentials: "
+        + "; ".join(p.line() for p in silent[:5])
+    )
+    assert evidence(judgement, "kube-system/sched-b serves nothing") == off.source("secure-port")
+    probed = judge_component_probes("kube-scheduler", [answers(401, 401, 401, 401)], [off])
+    assert probed.passed == "no sensitive path answered without credentials"
+
+
+def test_nothing_probed_because_nothing_is_served_passes_so() -> None:
+    off = component("kube-scheduler", "kube-system/sched-b", **{"secure-port": "0"})
+    judgement = judge_component_probes("kube-scheduler", [], [off])
+    assert judgement.findings == ()
+    assert judgement.passed == "--secure-port=0 on every instance: nothing is served"
+    assert titles(judgement) == ["kube-system/sched-b serves nothing"]
+    assert judge_component_probes("kube-scheduler", [], []).passed == (
+        "no sensitive path answered without credentials"
+    )
