@@ -145,7 +145,9 @@ def _judge_component_probes(
             "no answer on a path that may serve content without credentials: "
             + "; ".join(p.line() for p in unclear[:5])
         )
-    if not probed and quiet:
+    if not probed:
+        if not quiet:  # fail closed: nothing was asked, so nothing refused
+            raise EvidenceUnavailable(f"no {component} instance was probed")
         return draft.judge(findings, passed="--secure-port=0 on every instance: nothing is served")
     return draft.judge(findings, passed="no sensitive path answered without credentials")
 
