@@ -193,8 +193,11 @@ class TestPermissiveAuthorizer:
         assert len(lines) == 1 and "create pods in namespace kube-system" in lines[0]
 
     def test_lengths_must_match(self) -> None:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError) as misaligned:
             permissive_authorizer_findings(UNBOUND_PROBE, [False], [ALLOWED])
+        assert str(misaligned.value).startswith("permissive_authorizer_findings: ")
+        with pytest.raises(ValueError):
+            permissive_authorizer_findings(UNBOUND_PROBE, [False] * len(UNBOUND_PROBE), [])
 
 
 # ----------------------------------------------------------------------------- the chain

@@ -239,3 +239,23 @@ def test_read_only_ports_that_did_not_tell_are_each_named() -> None:
     )
     with pytest.raises(ValueError):  # a probe missing for a target is never taken as a pass
         judge_read_only_probes([target, other], probes[:1])
+
+
+def test_read_only_targets_of_every_node_whatever_comes_before() -> None:
+    """A node without an address, one whose configz is missing, one with readOnlyPort 1:
+    each is taken in turn; port 1 is a port like any other."""
+    from kubepci.analysis.endpoints import read_only_targets
+
+    nodes = [
+        NodeAddress("no-address", "", 10250),
+        NodeAddress("unread", "192.0.2.3", 10250),
+        NodeAddress("one", "192.0.2.4", 10250),
+    ]
+    targets = read_only_targets(nodes, {"one": {"config": {"readOnlyPort": 1}}})
+    assert [(t.node, t.port) for t in targets] == [("unread", 10255), ("one", 1)]
+    assert targets[0].basis == (
+        "configz not read (no configz entry for the node): the configured port is unknown, "
+        "so the default 10255 is assumed"
+    )
+    (why,) = read_only_targets(nodes[1:2], {"unread": {"kind": "other"}})
+    assert why.basis.startswith("configz not read (unknown reason)")
