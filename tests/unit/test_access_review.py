@@ -22,6 +22,7 @@ from kubepci.analysis.access_review import (
     UNBOUND_PROBE,
     AccessAnswer,
     authorization_mode_findings,
+    authorizer_chain,
     confirmations,
     permissive_authorizer_findings,
     probe_disagreements,
@@ -478,3 +479,90 @@ class TestFacade:
         (evidence,) = view.result.evidence
         assert "not read" in evidence.title
         assert ("--node-root" if not node_root else "cannot read") in evidence.content
+
+
+POD = "kube-system/kube-apiserver-cp-1"
+
+
+def test_a_chain_with_every_kind_of_note_says_each() -> None:
+    """AlwaysAllow after deniers, a Webhook, no RBAC and a misspelt mode: the finding and
+    each evidence line, word for word."""
+    flags = apiserver("--authorization-mode=AlwaysDeny,Webhook,AlwaysAllow,rbac")
+    source = f"--authorization-mode=AlwaysDeny,Webhook,AlwaysAllow,rbac (set on pod {POD})"
+    findings, evidence = authorization_mode_findings(flags, None)
+    assert [(f.kind, f.namespace, f.name, f.detail, f.finding_class) for f in findings] == [
+        (
+            "Pod", "kube-system", "kube-apiserver-cp-1",
+            f"AlwaysAllow is in the authorizer chain ({source}): every request is authorized, "
+            "whoever makes it (unless AlwaysDeny or Webhook, earlier in the chain, denies it)",
+            "always-allow-authorizer",
+        )
+    ]  # fmt: skip
+    assert evidence == [
+        f"authorizer chain of {POD}: AlwaysDeny → Webhook → AlwaysAllow → rbac ({source})",
+        f"not judged: decisions made outside RBAC (Webhook in the chain of {POD}); the RBAC "
+        "analysis covers what RBAC grants, the unbound-identity probe what the live chain "
+        "allows",
+        f"RBAC is not in the chain of {POD}: its bindings grant nothing there, and the RBAC "
+        "analysis describes objects this server ignores",
+        "unknown authorizer type(s) rbac: kube-apiserver refuses them (modes are case-sensitive)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("flags", "config", "why"),
+    [
+        (
+            ["--authorization-config=/a.yaml", "--authorization-mode=RBAC"], None,
+            f"--authorization-config=/a.yaml is set together with --authorization-mode on pod "
+            f"{POD}: kube-apiserver refuses to start so (the two are mutually exclusive), so "
+            "these flags do not describe the running server",
+        ),
+        (
+            ["--authorization-config=/a.yaml"], None,
+            f"--authorization-config=/a.yaml (set on pod {POD}) decides the chain, and the file "
+            "was not read (it is on the control-plane node: run with --node-root there)",
+        ),
+        (
+            ["--authorization-config=/a.yaml"], {},
+            "/a.yaml is not an apiserver.config.k8s.io AuthorizationConfiguration "
+            "(apiVersion ?, kind ?)",
+        ),
+        (
+            ["--authorization-config=/a.yaml"],
+            {"apiVersion": "v1", "kind": "AuthorizationConfiguration"},
+            "/a.yaml is not an apiserver.config.k8s.io AuthorizationConfiguration "
+            "(apiVersion v1, kind AuthorizationConfiguration)",
+        ),
+    ],
+)  # fmt: skip
+def test_a_chain_that_cannot_be_known_says_why(
+    flags: list[str], config: dict[str, Any] | None, why: str
+) -> None:
+    findings, evidence = authorization_mode_findings(apiserver(*flags), config)
+    assert findings == []
+    assert evidence == [
+        f"authorizer chain of {POD} not judged from its configuration: {why}; the "
+        "unbound-identity SubjectAccessReview probe judges the live chain"
+    ]
+
+
+def test_a_configuration_file_gives_the_chain_in_order() -> None:
+    config = {
+        "apiVersion": "apiserver.config.k8s.io/v1",
+        "kind": "AuthorizationConfiguration",
+        "authorizers": [{"type": "Node"}, {"type": "RBAC"}, "not a mapping", {}],
+    }
+    chain, source = authorizer_chain(apiserver("--authorization-config=/a.yaml"), config)
+    assert chain == ["Node", "RBAC", "?", ""]
+    assert source == f"authorizers[].type in /a.yaml (--authorization-config on pod {POD})"
+    empty_mode = authorizer_chain(apiserver("--authorization-mode="), None)
+    assert empty_mode == (
+        ["AlwaysAllow"],
+        f"--authorization-mode is empty on pod {POD}: kube-apiserver defaults to AlwaysAllow",
+    )
+    assert authorizer_chain(apiserver(), None) == (
+        ["AlwaysAllow"],
+        f"neither --authorization-mode nor --authorization-config is set on pod {POD}: "
+        "kube-apiserver defaults to AlwaysAllow",
+    )
