@@ -188,6 +188,23 @@ class TestPermissiveAuthorizer:
         )
         assert len(set(findings)) == len(UNBOUND_PROBE)
 
+    def test_each_request_after_one_rbac_allows_is_still_judged(self) -> None:
+        """An allowed answer without a reason names none; a request RBAC allows in front of
+        the others hides nothing."""
+        probe = UNBOUND_PROBE[:2]
+        findings = permissive_authorizer_findings(
+            probe, [True, False], [ALLOWED, AccessAnswer(True)]
+        )
+        (finding,) = findings
+        assert finding.namespace == ""
+        assert finding.detail.endswith("is granting everyone")
+        assert probe_disagreements(probe, [True, False], [NO_OPINION, ALLOWED]) != []
+        with pytest.raises(ValueError) as misaligned:
+            probe_disagreements(probe, [True], [NO_OPINION, ALLOWED])
+        assert str(misaligned.value).startswith("probe_disagreements: ")
+        with pytest.raises(ValueError):
+            probe_disagreements(probe, [True, True], [NO_OPINION])
+
     def test_disagreements_on_the_probe(self) -> None:
         probe = UNBOUND_PROBE[:3]
         lines = probe_disagreements(probe, [True, True, False], [ALLOWED, NO_OPINION, NO_OPINION])
