@@ -583,3 +583,27 @@ def test_a_configuration_file_gives_the_chain_in_order() -> None:
         f"neither --authorization-mode nor --authorization-config is set on pod {POD}: "
         "kube-apiserver defaults to AlwaysAllow",
     )
+
+
+@pytest.mark.parametrize("profile", ["compliant", "noncompliant"])
+def test_review_records_are_named_as_the_live_run_named_them(profile: str) -> None:
+    """Each access-reviews-<digest> record a live run stored is found again under the
+    digest of its own questions: the canonical form is the store's key."""
+    import json
+    from pathlib import Path
+
+    from kubepci.analysis.access_review import pairs_digest
+
+    (raw,) = (Path(__file__).parents[1] / "data" / "packs" / profile / "raw").iterdir()
+    records = sorted(raw.glob("access-reviews-*.json"))
+    assert records
+    for record in records:
+        entries = json.loads(record.read_text())["ok"]
+        pairs = [
+            (
+                Identity(e["identity"]["user"], tuple(e["identity"]["groups"])),
+                Request(**e["request"]),
+            )
+            for e in entries
+        ]
+        assert record.stem.removeprefix("access-reviews-") == pairs_digest(pairs)
