@@ -714,10 +714,6 @@ def test_paths_answered_over_the_plain_retry_are_not_a_limitation() -> None:
     assert sa.limitation(judgement) == ""
 
 
-def _proxied(message: str, status: int = 503) -> ProbeResult:
-    return answer(status=status, body=status_json(status, message))
-
-
 Out = sa.Outcome
 PROXY_MESSAGES = [
     # (message, scheme, outcome, why after "503: ", port-wide)
