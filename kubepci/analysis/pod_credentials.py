@@ -171,8 +171,8 @@ def _keys_deliver_token(reference: Obj) -> bool:
 
 
 class _Collector:
-    def __init__(self, pod: Obj, secrets: TokenSecrets | None) -> None:
-        self.namespace = str(pod["metadata"]["namespace"])  # pods are namespaced
+    def __init__(self, namespace: str, secrets: TokenSecrets | None) -> None:
+        self.namespace = namespace  # the pod's: the Secrets it names are its namespace's
         self.secrets = secrets
         self.deliveries: list[Delivery] = []
         self.unresolved: list[str] = []
@@ -224,7 +224,7 @@ def pod_credentials(
     own_ref = f"{namespace}/{own}"
     automount = should_automount(pod, accounts)
     pod_says = spec.get("automountServiceAccountToken")
-    found = _Collector(pod, token_secrets)
+    found = _Collector(namespace, token_secrets)
     injected = False
 
     for volume in spec.get("volumes") or []:
