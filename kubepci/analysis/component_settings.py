@@ -60,7 +60,6 @@ class ComponentFlags:
     pod: str  # namespace/name of the (mirror) pod
     node: str
     explicit: dict[str, str]  # set on the command line (or, for etcd, the environment)
-    defaults: dict[str, str] = field(default_factory=dict)
     lists: dict[str, list[str]] = field(default_factory=dict)  # list flags' items
     origins: dict[str, str] = field(default_factory=dict)  # how each explicit one was written
     unresolved: dict[str, str] = field(default_factory=dict)  # flag -> why its value is unknown
@@ -95,12 +94,12 @@ class ComponentFlags:
                 f"suite cannot read ({why}; run with --node-root on the node)"
             )
         try:
-            found, value = etcd.file_setting(file.document, name, KINDS["etcd"].get(name, ""))
+            found, value = etcd.file_setting(file.document, name, KINDS["etcd"][name])
         except etcd.EtcdRefuses as exc:
             raise EvidenceUnavailable(
                 f"{self.pod}: etcd would refuse {file.read_from}: {exc}"
             ) from None
-        return value if found else self.defaults.get(name, "")
+        return value if found else self.default(name)
 
     def get(self, name: str) -> str:
         """The setting as the component holds it (list items joined by commas)."""
@@ -117,17 +116,30 @@ class ComponentFlags:
             and self.explicit.get("listen-client-urls")
         ):
             return ""  # etcdmain configFromCmdLine: no default advertised URL then
-        return self.defaults.get(name, "")
+        return self.default(name)
+
+    @property
+    def defaults(self) -> dict[str, str]:
+        """Every flag of the component with its default (flag_specs, from its flag set)."""
+        return DEFAULTS[self.component]
+
+    def default(self, name: str) -> str:
+        """The flag's default as the component's flag set holds it.
+
+        A name the component has no flag for is a KeyError, not "": a check that asks
+        for a misspelt or foreign flag must fail, not read an empty setting.
+        """
+        return self.defaults[name]
 
     def values(self, name: str) -> list[str]:
-        """A list flag's items in order (a scalar as one item, empty as none)."""
-        if name in self.lists and not self.settings_file and not self._unknown(name):
+        """A comma-separated list flag's items in order (pflag's StringSlice: the value is
+        read as one CSV record, spf13/pflag string_slice.go readAsCSV)."""
+        if KINDS[self.component][name] != "csv-list":
+            raise ValueError(f"--{name} of {self.component} is not a comma-separated list")
+        # etcd, the one component with a settings file, has no list flags.
+        if name in self.lists and not self._unknown(name):
             return list(self.lists[name])
-        value = self.get(name)
-        kind = KINDS.get(self.component, {}).get(name, "")
-        if kind == "csv-list":
-            return cmdline.csv_record(value) or []
-        return [v for v in value.split(",")] if value else []
+        return cmdline.csv_record(self.get(name)) or []
 
     def is_set(self, name: str) -> bool:
         """Given explicitly (command line, or for etcd its environment)."""
@@ -146,14 +158,13 @@ class ComponentFlags:
             if file is None or file.document is None:
                 return f"--{name}: set by --config-file={self.settings_file} (not read)"
             try:
-                found, value = etcd.file_setting(file.document, name, KINDS["etcd"].get(name, ""))
+                found, value = etcd.file_setting(file.document, name, KINDS["etcd"][name])
             except etcd.EtcdRefuses as exc:
                 return f"--{name}: etcd would refuse {file.read_from} ({exc})"
-            section, key = etcd.FILE_KEYS.get(name, ("", name))
-            where = f"{section}.{key}" if section else key
+            where = etcd.file_key(name)
             if found:
                 return f"{where}: {value} in {file.read_from} (--config-file on pod {self.pod})"
-            default = self.defaults.get(name, "")
+            default = self.default(name)
             return f"{where} not in {file.read_from}; etcd default {default or '(empty)'} applies"
         if name in self.explicit:
             value = self.explicit[name]
@@ -163,7 +174,7 @@ class ComponentFlags:
             if written and written != f"--{name}={value}":
                 return f"--{name}={value} (set on pod {self.pod} as: {written})"
             return f"--{name}={value} (set on pod {self.pod})"
-        default = self.defaults.get(name, "")
+        default = self.default(name)
         owner = "etcd" if self.component == "etcd" else "Kubernetes"
         return f"--{name} not set; {owner} default {default or '(empty)'} applies"
 

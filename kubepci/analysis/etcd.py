@@ -71,6 +71,14 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def file_key(flag: str) -> str:
+    """Where etcd's config file holds ``flag``: ``section.key`` for the TLS settings
+    (etcd server/v3 embed/config.go, configYAML's ClientSecurityJSON and
+    PeerSecurityJSON), else the flag's own name."""
+    section, key = FILE_KEYS.get(flag, ("", flag))
+    return f"{section}.{key}" if section else key
+
+
 def file_setting(document: Obj, flag: str, kind: str) -> tuple[bool, str]:
     """(set in the file?, the value as flag text) of ``flag`` in an etcd config file."""
     section, key = FILE_KEYS.get(flag, ("", flag))
@@ -85,7 +93,7 @@ def file_setting(document: Obj, flag: str, kind: str) -> tuple[bool, str]:
     if not found or value is None:
         return False, ""
     if kind == "bool" and not isinstance(value, bool):
-        raise EtcdRefuses(f"{section + '.' if section else ''}{key}: {value!r} is not a boolean")
+        raise EtcdRefuses(f"{file_key(flag)}: {value!r} is not a boolean")
     if flag.endswith("-urls") and value == "":
         return False, ""  # configFromFile keeps the default for an empty URL list
     return True, _text(value)

@@ -187,7 +187,6 @@ def component_flags(
         pod=f"{meta.get('namespace')}/{meta.get('name')}",
         node=str((pod.get("spec") or {}).get("nodeName", "")),
         explicit={},
-        defaults=DEFAULTS[component],
         notes=list(notes),
         container=str(container.get("name", "")),
     )

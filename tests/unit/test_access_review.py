@@ -29,7 +29,7 @@ from kubepci.analysis.access_review import (
     review_body,
 )
 from kubepci.analysis.authorizer import Authorizer, Identity, Request
-from kubepci.analysis.flags import DEFAULTS, ComponentFlags
+from kubepci.analysis.flags import ComponentFlags
 from kubepci.facade import Cluster, Settings
 from kubepci.verdict import EvidenceUnavailable
 from tests.support.flag_parsing import parse_flags
@@ -225,7 +225,6 @@ def apiserver(*flags: str) -> ComponentFlags:
         "kube-system/kube-apiserver-cp-1",
         "cp-1",
         parse_flags(["kube-apiserver", *flags]),
-        DEFAULTS["kube-apiserver"],
     )
 
 

@@ -17,7 +17,7 @@ import yaml
 
 from kubepci.access.probes import ProbeResult
 from kubepci.analysis import anonymous
-from kubepci.analysis.flags import DEFAULTS, ComponentFlags, ConfigFile
+from kubepci.analysis.flags import ComponentFlags, ConfigFile
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "control_plane"
 FILE = "/etc/kubernetes/authn.yaml"
@@ -29,7 +29,6 @@ def apiserver(**explicit: str) -> ComponentFlags:
     explicit = {k: v for k, v in explicit.items() if v is not None}
     return ComponentFlags(
         "kube-apiserver", "kube-system/kube-apiserver-cp-1", "cp-1", explicit,
-        DEFAULTS["kube-apiserver"],
     )  # fmt: skip
 
 
@@ -239,7 +238,7 @@ def test_which_answers_show_an_anonymous_request_was_authenticated() -> None:
 def test_an_unread_authentication_configuration_leaves_the_authenticator_unknown() -> None:
     flags = ComponentFlags(
         "kube-apiserver", "kube-system/kube-apiserver-cp", "cp",
-        {"authentication-config": "/etc/kubernetes/authn.yaml"}, DEFAULTS["kube-apiserver"],
+        {"authentication-config": "/etc/kubernetes/authn.yaml"},
     )  # fmt: skip
     absent = anonymous.api_server_anonymous(flags, None)
     assert (absent.known, absent.how) == (

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kubepci.access.component_files import MAX_BYTES, read_config_file, with_config_files
-from kubepci.analysis.flags import DEFAULTS, ComponentFlags
+from kubepci.analysis.flags import ComponentFlags
 
 
 @pytest.fixture
@@ -53,8 +53,7 @@ def test_not_read(
 def test_several_nodes_read_only_the_local_one(root: Path) -> None:
     def apiserver(node: str) -> ComponentFlags:
         return ComponentFlags("kube-apiserver", f"kube-system/kube-apiserver-{node}", node,
-                              {"authentication-config": "/etc/kubernetes/authn.yaml"},
-                              DEFAULTS["kube-apiserver"])  # fmt: skip
+                              {"authentication-config": "/etc/kubernetes/authn.yaml"})  # fmt: skip
 
     local, remote = with_config_files([apiserver("cp-1"), apiserver("cp-2")], str(root))
     assert local.files["authentication-config"].document is not None

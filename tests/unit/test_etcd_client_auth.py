@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 
 from kubepci.analysis.flags import (
-    DEFAULTS,
     ComponentFlags,
     etcd_client_auth_gap,
     etcd_listener_gaps,
@@ -29,7 +28,7 @@ PEER_TLS = {
 
 
 def etcd(**explicit: str) -> ComponentFlags:
-    return ComponentFlags("etcd", "kube-system/etcd-n1", "n1", dict(explicit), DEFAULTS["etcd"])
+    return ComponentFlags("etcd", "kube-system/etcd-n1", "n1", dict(explicit))
 
 
 def client(**explicit: str) -> ComponentFlags:

@@ -17,7 +17,6 @@ import pytest
 from kubepci.access import trim
 from kubepci.analysis import endpoints
 from kubepci.analysis.flags import (
-    DEFAULTS,
     ComponentFlags,
     binds_all_interfaces,
     component_of,
@@ -87,9 +86,7 @@ def one(component: str, *tokens: str, **extra: Any) -> ComponentFlags:
 
 
 def flags_of(component: str, **explicit: str) -> ComponentFlags:
-    return ComponentFlags(
-        component, f"kube-system/{component}-cp-1", "cp-1", dict(explicit), DEFAULTS[component]
-    )
+    return ComponentFlags(component, f"kube-system/{component}-cp-1", "cp-1", dict(explicit))
 
 
 # ----------------------------------------------------------------------------- discovery
@@ -573,6 +570,99 @@ class TestEtcdConfigFile:
         )
         with pytest.raises(EvidenceUnavailable, match="is not a boolean"):
             flags.get("client-cert-auth")
+        with pytest.raises(EvidenceUnavailable) as refused:
+            flags.get("client-cert-auth")
+        assert refused.value.reason == (
+            "kube-system/etcd-cp-1: etcd would refuse /e: "
+            "client-transport-security.client-cert-auth: 'yes' is not a boolean"
+        )
+        assert flags.source("client-cert-auth") == (
+            "--client-cert-auth: etcd would refuse /e "
+            "(client-transport-security.client-cert-auth: 'yes' is not a boolean)"
+        )
+
+    def test_each_source_in_a_file_s_words(self) -> None:
+        from kubepci.analysis.flags import ConfigFile
+
+        read = ConfigFile("config-file", "/e.yaml", "/n/e.yaml", ETCD_FILE)
+        flags = one("etcd", "--config-file=/e.yaml").with_files({"config-file": read})
+        # A top-level key is named bare, a TLS key by its section; absent keys take
+        # etcd's default, an empty default worded as such.
+        assert flags.source("listen-client-urls") == (
+            "listen-client-urls: https://10.0.0.1:2379 in /n/e.yaml "
+            "(--config-file on pod kube-system/etcd-cp-1)"
+        )
+        assert flags.source("name") == (
+            "name: cp-1 in /n/e.yaml (--config-file on pod kube-system/etcd-cp-1)"
+        )
+        assert flags.source("peer-client-cert-auth") == (
+            "peer-transport-security.client-cert-auth not in /n/e.yaml; etcd default false applies"
+        )
+        assert flags.source("trusted-ca-file") == (
+            "client-transport-security.trusted-ca-file not in /n/e.yaml; "
+            "etcd default (empty) applies"
+        )
+        assert flags.source("data-dir") == "data-dir not in /n/e.yaml; etcd default (empty) applies"
+        assert flags.get("data-dir") == ""
+        assert flags.get("quota-backend-bytes") == "0"  # absent from the file: the default
+        # The file's own flag is read from the command line, not from the file.
+        assert flags.source("config-file") == (
+            "--config-file=/e.yaml (set on pod kube-system/etcd-cp-1)"
+        )
+
+    def test_a_file_not_read_is_named_in_each_source(self) -> None:
+        flags = one("etcd", "--config-file=/e.yaml")
+        assert flags.files == {}
+        assert flags.source("cert-file") == "--cert-file: set by --config-file=/e.yaml (not read)"
+
+
+class TestComponentFlags:
+    def test_a_flag_the_component_has_not_is_an_error(self) -> None:
+        scheduler = flags_of("kube-scheduler")
+        with pytest.raises(KeyError, match="anonymous-auth-typo"):
+            scheduler.get("anonymous-auth-typo")
+        with pytest.raises(KeyError):
+            scheduler.source("service-account-issuer")  # a kube-apiserver flag
+        assert scheduler.get("secure-port") == "10259"
+        assert scheduler.default("secure-port") == "10259"
+
+    def test_etcd_advertises_nothing_by_default_only_when_it_listens_elsewhere(self) -> None:
+        listening = flags_of("etcd", **{"listen-client-urls": "https://10.0.0.1:2379"})
+        assert listening.get("advertise-client-urls") == ""
+        assert listening.get("name") == "default"  # the rule is for that one flag
+        assert flags_of("etcd").get("advertise-client-urls") == "http://localhost:2379"
+        apiserver = flags_of("kube-apiserver", **{"listen-client-urls": "x"})
+        assert apiserver.get("secure-port") == "6443"
+
+    def test_list_items_as_written(self) -> None:
+        paths = one("kube-scheduler", '--authorization-always-allow-paths="/a,b",/c')
+        assert paths.values("authorization-always-allow-paths") == ["/a,b", "/c"]
+        unknown = dataclasses.replace(paths, unknown_rest="an unresolved $(VAR)")
+        assert unknown.values("authorization-always-allow-paths") == ["/a,b", "/c"]
+        unresolved = dataclasses.replace(
+            paths, unresolved={"authorization-always-allow-paths": "$(PATHS) is not resolved"}
+        )
+        with pytest.raises(EvidenceUnavailable, match=r"\$\(PATHS\) is not resolved"):
+            unresolved.values("authorization-always-allow-paths")
+
+    def test_list_defaults_and_empty_lists(self) -> None:
+        scheduler = flags_of("kube-scheduler")
+        assert scheduler.values("authorization-always-allow-paths") == [
+            "/healthz",
+            "/readyz",
+            "/livez",
+        ]
+        empty = flags_of("kube-scheduler", **{"authorization-always-allow-paths": ""})
+        assert empty.values("authorization-always-allow-paths") == []
+        quoted = flags_of("kube-scheduler", **{"authorization-always-allow-paths": '"/a,b",/c'})
+        assert quoted.values("authorization-always-allow-paths") == ["/a,b", "/c"]
+
+    def test_only_comma_separated_lists_have_items(self) -> None:
+        with pytest.raises(ValueError) as scalar:
+            flags_of("kube-apiserver").values("secure-port")
+        assert str(scalar.value) == "--secure-port of kube-apiserver is not a comma-separated list"
+        with pytest.raises(ValueError, match="--feature-gates of etcd is not"):
+            flags_of("etcd").values("feature-gates")
 
 
 # ----------------------------------------------------------------------------- rules
@@ -789,13 +879,11 @@ class TestEndpoints:
         nodes = endpoints.node_addresses([node("cp-1", "10.0.0.1"), node("cp-2", "fd00::2")])
         scheduler = flags_of("kube-scheduler")
         assert endpoints.component_urls(scheduler, nodes) == ["https://10.0.0.1:10259"]
-        ipv6 = ComponentFlags(
-            "kube-scheduler", "kube-system/s", "cp-2", {}, DEFAULTS["kube-scheduler"]
-        )
+        ipv6 = ComponentFlags("kube-scheduler", "kube-system/s", "cp-2", {})
         assert endpoints.component_urls(ipv6, nodes) == ["https://[fd00::2]:10259"]
         disabled = flags_of("kube-controller-manager", **{"secure-port": "0"})
         assert endpoints.component_urls(disabled, nodes) == []
-        elsewhere = ComponentFlags("kube-scheduler", "kube-system/s", "gone", {}, {})
+        elsewhere = ComponentFlags("kube-scheduler", "kube-system/s", "gone", {})
         assert endpoints.component_urls(elsewhere, nodes) == []
 
     def test_services_to_probe(self) -> None:

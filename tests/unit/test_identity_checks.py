@@ -32,7 +32,6 @@ def apiserver(*flags: str) -> ComponentFlags:
         "kube-system/kube-apiserver-cp",
         "cp",
         explicit,
-        DEFAULTS["kube-apiserver"],
     )
 
 

@@ -13,7 +13,7 @@ from kubepci.analysis.api_server_access import (
     judge_api_server_probes,
     plan_anonymous_config,
 )
-from kubepci.analysis.flags import DEFAULTS, ComponentFlags
+from kubepci.analysis.flags import ComponentFlags
 from kubepci.records.probes import ProbeResult
 from tests.support.judge_evidence import evidence, lines, recorded, titles
 
@@ -33,7 +33,7 @@ def answered(
 
 
 def apiserver(pod: str = "kube-system/kube-apiserver-cp", **flags: str) -> ComponentFlags:
-    return ComponentFlags("kube-apiserver", pod, "cp", dict(flags), DEFAULTS["kube-apiserver"])
+    return ComponentFlags("kube-apiserver", pod, "cp", dict(flags))
 
 
 # ------------------------------------------------------------------ live probes

@@ -15,7 +15,7 @@ from kubepci.analysis.certificate_issuance import (
     plan_retention,
 )
 from kubepci.analysis.certificates import RETENTION
-from kubepci.analysis.flags import DEFAULTS, ComponentFlags
+from kubepci.analysis.flags import ComponentFlags
 from tests.support.judge_evidence import evidence, recorded, titles
 
 COMPLIANT = recorded("compliant")
@@ -35,7 +35,6 @@ def log(r: object) -> AuditLogRead:
 def controller_manager(**flags: str) -> ComponentFlags:
     return ComponentFlags(
         "kube-controller-manager", "kube-system/kcm-cp", "cp", dict(flags),
-        DEFAULTS["kube-controller-manager"],
     )  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from kubepci.analysis.component_access import (
     plan_instance_probe,
 )
 from kubepci.analysis.endpoints import NodeAddress
-from kubepci.analysis.flags import DEFAULTS, ComponentFlags
+from kubepci.analysis.flags import ComponentFlags
 from kubepci.records.probes import ProbeResult
 from tests.support.judge_evidence import evidence, lines, recorded, titles
 
@@ -26,7 +26,7 @@ PATHS = ("/healthz", "/metrics", "/configz", "/debug/pprof/")
 
 
 def component(name: str, pod: str = "", **flags: str) -> ComponentFlags:
-    return ComponentFlags(name, pod or f"kube-system/{name}-cp", "cp", dict(flags), DEFAULTS[name])
+    return ComponentFlags(name, pod or f"kube-system/{name}-cp", "cp", dict(flags))
 
 
 def answers(*outcomes: int | str, port: int = 10257) -> list[ProbeResult]:

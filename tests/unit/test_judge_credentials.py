@@ -18,7 +18,7 @@ from kubepci.analysis.authenticators import (
 )
 from kubepci.analysis.credentials import judge_plugin_credential, judge_revocable_credential
 from kubepci.analysis.distribution import Distribution
-from kubepci.analysis.flags import DEFAULTS, ComponentFlags
+from kubepci.analysis.flags import ComponentFlags
 from tests.support.judge_evidence import evidence, lines, recorded, titles
 
 COMPLIANT = recorded("compliant")
@@ -33,7 +33,6 @@ SERVICE_ACCOUNT = {
 def apiserver(**flags: str) -> ComponentFlags:
     return ComponentFlags(
         "kube-apiserver", "kube-system/kube-apiserver-cp", "cp", dict(flags),
-        DEFAULTS["kube-apiserver"],
     )  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from kubepci.analysis.etcd_access import (
     judge_etcd_probes,
     plan_etcd_probes,
 )
-from kubepci.analysis.flags import DEFAULTS, ComponentFlags
+from kubepci.analysis.flags import ComponentFlags
 from kubepci.records.probes import ProbeResult
 from tests.support.judge_evidence import lines, recorded, titles
 
@@ -24,7 +24,7 @@ URL = "https://192.0.2.2:2379/version"
 
 
 def etcd(pod: str = "kube-system/etcd-cp", **flags: str) -> ComponentFlags:
-    return ComponentFlags("etcd", pod, "cp", dict(flags), DEFAULTS["etcd"])
+    return ComponentFlags("etcd", pod, "cp", dict(flags))
 
 
 def answer(status: int | None, error: str = "") -> ProbeResult:

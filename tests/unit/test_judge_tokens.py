@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from kubepci.analysis.flags import DEFAULTS, ComponentFlags
+from kubepci.analysis.flags import ComponentFlags
 from kubepci.analysis.judgement import Gathered
 from kubepci.analysis.legacy_tokens import annotated_copies, judge_legacy_tokens, listed_tokens
 from kubepci.analysis.pod_tokens import (
@@ -36,7 +36,6 @@ Obj = dict[str, Any]
 def apiserver(**flags: str) -> ComponentFlags:
     return ComponentFlags(
         "kube-apiserver", "kube-system/kube-apiserver-cp", "cp", dict(flags),
-        DEFAULTS["kube-apiserver"],
     )  # fmt: skip
 
 

@@ -197,7 +197,7 @@ class TestOtherEndings:
         assert ending.value.verdict is Verdict.MANUAL
 
     def test_flags_found(self) -> None:
-        flags = ComponentFlags("etcd", "kube-system/etcd-cp", "cp", {}, DEFAULTS["etcd"])
+        flags = ComponentFlags("etcd", "kube-system/etcd-cp", "cp", {})
         assert view(etcd=[flags]).flags("etcd") == [flags]
 
     @pytest.mark.parametrize("managed", ["eks", "gke", "aks"])
