@@ -98,8 +98,12 @@ class Draft:
         self.record(title, [p.to_json() for p in probes], "probe")
 
     def judge(self, findings: Sequence[Finding], passed: str) -> Judgement:
-        """Fail with ``findings``; with none, pass for the reason ``passed``."""
-        return Judgement(tuple(findings), passed, tuple(self.evidence))
+        """Fail with ``findings``; with none, pass for the reason ``passed``.
+
+        A judgement with findings carries no pass reason: ``passed`` is set exactly when the
+        control holds, so reading it never mistakes a failure for a pass.
+        """
+        return Judgement(tuple(findings), "" if findings else passed, tuple(self.evidence))
 
     def so_far(self) -> Judgement:
         """The evidence recorded so far, with no ending: the check goes on gathering."""

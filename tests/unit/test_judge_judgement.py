@@ -52,8 +52,9 @@ def test_a_draft_keeps_evidence_in_order_and_judges() -> None:
         ("second", "text", "text"),
     ]
     assert judgement.findings == (FINDING,)
-    assert judgement.passed == "holds"
+    assert judgement.passed == ""  # a judgement with findings has no pass reason
     assert not judgement.ends
+    assert _judged(None, []).passed == "holds"
 
 
 @pytest.mark.parametrize(
