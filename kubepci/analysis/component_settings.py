@@ -132,14 +132,18 @@ class ComponentFlags:
         return self.defaults[name]
 
     def values(self, name: str) -> list[str]:
-        """A comma-separated list flag's items in order (pflag's StringSlice: the value is
-        read as one CSV record, spf13/pflag string_slice.go readAsCSV)."""
-        if KINDS[self.component][name] != "csv-list":
-            raise ValueError(f"--{name} of {self.component} is not a comma-separated list")
-        # etcd, the one component with a settings file, has no list flags.
+        """A list flag's items in order: a StringSlice's value is one CSV record
+        (spf13/pflag string_slice.go readAsCSV), a StringArray's occurrences are each one
+        item (string_array.go)."""
+        kind = KINDS[self.component][name]
+        if kind not in ("csv-list", "list"):
+            raise ValueError(f"--{name} of {self.component} is not a list flag")
         if name in self.lists and not self._unknown(name):
             return list(self.lists[name])
-        return cmdline.csv_record(self.get(name)) or []
+        value = self.get(name)
+        if kind == "list":
+            return [value] if value else []
+        return cmdline.csv_record(value) or []
 
     def is_set(self, name: str) -> bool:
         """Given explicitly (command line, or for etcd its environment)."""

@@ -21,13 +21,12 @@ signer (``--service-account-signing-endpoint``) the signer's own maximum caps bo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kubepci.analysis.flags import (
     ComponentFlags,
-    component_of,
     parse_duration,
     token_expiration_cap,
 )
@@ -75,9 +74,8 @@ class TokenIssuance:
         )
 
     @classmethod
-    def from_flags(cls, flags: ComponentFlags, argv: Sequence[str] = ()) -> TokenIssuance:
-        """From one kube-apiserver's flags; ``argv`` (its command and args) supplies the
-        repeatable --service-account-issuer and --api-audiences in full."""
+    def from_flags(cls, flags: ComponentFlags) -> TokenIssuance:
+        """From one kube-apiserver's flags, every occurrence of the repeatable ones read."""
         settings = [flags.source(MAX_FLAG), flags.source(EXTEND_FLAG)]
         raw = flags.get(MAX_FLAG)
         seconds = parse_duration(raw) if raw else 0.0
@@ -90,17 +88,10 @@ class TokenIssuance:
             # running server's, and a cap it never applied must not shorten anything.
             settings.append(f"--{MAX_FLAG}={raw} is outside 1h..2^32s: no maximum assumed")
             seconds = 0.0
-        # --api-audiences (a comma list, repeatable), else every --service-account-issuer
-        # (pkg/kubeapiserver/options/authentication.go).
-        if argv:
-            audiences = _repeated(argv, "api-audiences", split=True) or _repeated(
-                argv, "service-account-issuer", split=False
-            )
-        else:
-            explicit = flags.explicit.get("api-audiences", "")
-            audiences = [a for a in explicit.split(",") if a] or [
-                a for a in [flags.explicit.get("service-account-issuer", "")] if a
-            ]
+        # --api-audiences (a StringSlice: comma-separated, repeatable), else every
+        # --service-account-issuer (a StringArray, each value whole):
+        # pkg/kubeapiserver/options/authentication.go ApplyTo.
+        audiences = flags.values("api-audiences") or flags.values("service-account-issuer")
         if audiences:
             settings.append(f"API audiences {', '.join(audiences)}")
         if flags.get("service-account-signing-endpoint"):
@@ -129,39 +120,13 @@ class TokenIssuance:
 class Lifetime:
     requested: int
     effective: int
-    why: str
+    why: str  # what changed the requested lifetime; "" when the server grants it as asked
     server: str
 
     def text(self) -> str:
-        if self.effective == self.requested:
+        if not self.why:
             return f"asks for {self.requested}s and gets it ({self.server})"
         return f"asks for {self.requested}s; {self.why} ({self.server})"
-
-
-def _repeated(argv: Sequence[str], name: str, split: bool) -> list[str]:
-    """Every value of a repeatable flag, in order (``--name=v`` or ``--name v``)."""
-    values: list[str] = []
-    for i, token in enumerate(argv):
-        if token.lstrip("-") == name and i + 1 < len(argv):
-            value = argv[i + 1]
-        elif token.startswith("-") and token.lstrip("-").startswith(f"{name}="):
-            value = token.split("=", 1)[1]
-        else:
-            continue
-        values.extend([v for v in value.split(",") if v] if split else [value])
-    return values
-
-
-def apiserver_argv(pods: Iterable[Obj], pod_ref: str) -> list[str]:
-    """The kube-apiserver container's command and args in the named (mirror) pod."""
-    for pod in pods:
-        meta = pod.get("metadata") or {}
-        if f"{meta.get('namespace')}/{meta.get('name')}" != pod_ref:
-            continue
-        for container in (pod.get("spec") or {}).get("containers") or []:
-            if component_of(container) == "kube-apiserver":
-                return [*(container.get("command") or []), *(container.get("args") or [])]
-    return []
 
 
 def projected_tokens(pod: Obj) -> list[ProjectedToken]:
@@ -173,7 +138,7 @@ def projected_tokens(pod: Obj) -> list[ProjectedToken]:
             if token is not None:
                 out.append(
                     ProjectedToken(
-                        str(volume.get("name", "")),
+                        str(volume["name"]),  # required (ValidateVolumes)
                         int(token.get("expirationSeconds") or DEFAULT_REQUEST_SECONDS),
                         str(token.get("audience") or ""),
                     )
@@ -183,7 +148,7 @@ def projected_tokens(pod: Obj) -> list[ProjectedToken]:
 
 def effective_lifetime(token: ProjectedToken, issuance: TokenIssuance) -> Lifetime:
     """TokenREST.Create's arithmetic for a pod-bound request (token.go)."""
-    seconds, why = token.requested, "as requested"
+    seconds, why = token.requested, ""
     if issuance.max_seconds > 0 and seconds > issuance.max_seconds:
         seconds = issuance.max_seconds
         why = f"--{MAX_FLAG} shortens it to {seconds}s"
@@ -250,15 +215,11 @@ def _judge_token_lifetime_cap(
 judge_token_lifetime_cap = drafted(_judge_token_lifetime_cap)
 
 
-def issuances(
-    apiservers: Gathered[list[ComponentFlags]], pods: Gathered[Sequence[Obj]]
-) -> list[TokenIssuance]:
+def issuances(apiservers: Gathered[list[ComponentFlags]]) -> list[TokenIssuance]:
     """How each kube-apiserver issues pod tokens; Kubernetes' defaults (no maximum, the
     one-year extension on) where its flags cannot be read, with the reason."""
     try:
-        return [
-            TokenIssuance.from_flags(f, apiserver_argv(pods.get(), f.pod)) for f in apiservers.get()
-        ]
+        return [TokenIssuance.from_flags(f) for f in apiservers.get()]
     except (NotApplicable, EvidenceUnavailable) as exc:
         return [TokenIssuance.kubernetes_defaults(str(exc))]
 
@@ -271,7 +232,7 @@ def _judge_projected_tokens(
 ) -> Judgement:
     """1.3.4: every projected token a pod holds lives at most ``limit`` seconds, by the
     lifetime the API server gives it (the longest any server would)."""
-    issued = issuances(apiservers, pods)
+    issued = issuances(apiservers)
     draft.record("How the API server issues pod tokens", [i.to_json() for i in issued])
     findings: list[Finding] = []
     changed: list[str] = []

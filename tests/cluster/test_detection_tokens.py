@@ -200,8 +200,7 @@ def test_model_agrees_with_the_servers_token_requests(local_cluster: LocalCluste
     system = api.sanitize_for_serialization(core.list_namespaced_pod("kube-system").items)
     trimmed = [trim.pod(p) for p in system]
     issuances = [
-        tl.TokenIssuance.from_flags(f, tl.apiserver_argv(trimmed, f.pod))
-        for f in control_plane_flags(trimmed)["kube-apiserver"]
+        tl.TokenIssuance.from_flags(f) for f in control_plane_flags(trimmed)["kube-apiserver"]
     ]
     assert issuances, "no kube-apiserver mirror pod found"
     asked: list[tuple[dict[str, Any], tl.ProjectedToken]] = []

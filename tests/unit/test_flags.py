@@ -657,10 +657,19 @@ class TestComponentFlags:
         quoted = flags_of("kube-scheduler", **{"authorization-always-allow-paths": '"/a,b",/c'})
         assert quoted.values("authorization-always-allow-paths") == ["/a,b", "/c"]
 
-    def test_only_comma_separated_lists_have_items(self) -> None:
+    def test_string_array_items_are_each_occurrence_whole(self) -> None:
+        issuers = one(
+            "kube-apiserver", "--service-account-issuer=https://a,b", "--service-account-issuer=c"
+        )
+        assert issuers.values("service-account-issuer") == ["https://a,b", "c"]
+        assert flags_of("kube-apiserver").values("service-account-issuer") == []
+        one_value = flags_of("kube-apiserver", **{"service-account-issuer": "https://a,b"})
+        assert one_value.values("service-account-issuer") == ["https://a,b"]
+
+    def test_only_list_flags_have_items(self) -> None:
         with pytest.raises(ValueError) as scalar:
             flags_of("kube-apiserver").values("secure-port")
-        assert str(scalar.value) == "--secure-port of kube-apiserver is not a comma-separated list"
+        assert str(scalar.value) == "--secure-port of kube-apiserver is not a list flag"
         with pytest.raises(ValueError, match="--feature-gates of etcd is not"):
             flags_of("etcd").values("feature-gates")
 

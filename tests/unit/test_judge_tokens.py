@@ -10,8 +10,6 @@ import copy
 import dataclasses
 from typing import Any
 
-import pytest
-
 from kubepci.analysis.flags import ComponentFlags
 from kubepci.analysis.judgement import Gathered
 from kubepci.analysis.legacy_tokens import annotated_copies, judge_legacy_tokens, listed_tokens
@@ -254,26 +252,17 @@ def test_a_capped_server_shortens_long_requests() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("apiservers", "pods", "why"),
-    [
-        (Gathered([], "managed control plane"), Gathered([]), "managed control plane"),
-        (Gathered([apiserver()]), Gathered([], "pods: forbidden"), "pods: forbidden"),
-    ],
-)
-def test_unread_flags_assume_the_servers_defaults(
-    apiservers: Gathered[list[ComponentFlags]], pods: Gathered[list[Obj]], why: str
-) -> None:
-    (issued,) = issuances(apiservers, pods)
+def test_unread_flags_assume_the_servers_defaults() -> None:
+    (issued,) = issuances(Gathered([], "managed control plane"))
     assert issued.max_seconds == 0 and issued.extend
-    assert why in issued.source
+    assert issued.source == "Kubernetes defaults assumed (managed control plane)"
 
 
 def test_flags_the_server_refuses_assume_its_defaults() -> None:
     hidden = dataclasses.replace(
         apiserver(), unresolved={"service-account-max-token-expiration": "from $(MAX)"}
     )
-    (issued,) = issuances(Gathered([hidden]), Gathered([]))
+    (issued,) = issuances(Gathered([hidden]))
     assert "--service-account-max-token-expiration cannot be read" in issued.source
 
 

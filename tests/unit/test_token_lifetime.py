@@ -25,10 +25,7 @@ YEAR = tl.EXTENDED_SECONDS
 
 def issuance_of(document: dict) -> list[tl.TokenIssuance]:
     pods = [trim.pod(p) for p in document["apiserver_pods"]]
-    return [
-        tl.TokenIssuance.from_flags(f, tl.apiserver_argv(pods, f.pod))
-        for f in control_plane_flags(pods)["kube-apiserver"]
-    ]
+    return [tl.TokenIssuance.from_flags(f) for f in control_plane_flags(pods)["kube-apiserver"]]
 
 
 def answers(recording: Path) -> list[tuple[str, dict]]:
@@ -120,7 +117,7 @@ def test_longest_over_every_api_server() -> None:
 def flags_of(*flags: str) -> tl.TokenIssuance:
     pods = [static_pod("kube-apiserver", flags=flags)]
     (found,) = control_plane_flags(pods)["kube-apiserver"]
-    return tl.TokenIssuance.from_flags(found, tl.apiserver_argv(pods, found.pod))
+    return tl.TokenIssuance.from_flags(found)
 
 
 class TestFromFlags:
@@ -186,7 +183,7 @@ def test_issuances_read_each_servers_whole_command_line() -> None:
     flags = ["--service-account-issuer=https://a", "--service-account-issuer=b"]
     pods = [static_pod("kube-apiserver", flags=flags)]
     apiservers = control_plane_flags(pods)["kube-apiserver"]
-    (issuance,) = tl.issuances(Gathered(apiservers), Gathered(pods))
+    (issuance,) = tl.issuances(Gathered(apiservers))
     assert issuance.api_audiences == frozenset({"https://a", "b"})
 
 
@@ -212,5 +209,78 @@ def test_projected_tokens_of_a_pod() -> None:
     assert tl.projected_tokens(pod("none")) == []
 
 
-def test_apiserver_argv_of_an_unknown_pod_is_empty() -> None:
-    assert tl.apiserver_argv([static_pod("kube-apiserver")], "kube-system/other") == []
+# ------------------------------------------------------------- edges and wording
+def test_a_request_at_the_cap_is_granted_as_asked() -> None:
+    life = tl.effective_lifetime(tl.ProjectedToken("v", 3600), server(3600, extend=False))
+    assert (life.effective, life.why) == (3600, "")
+    assert life.text() == "asks for 3600s and gets it (kube-apiserver x)"
+
+
+def test_any_positive_cap_shortens_a_longer_request() -> None:
+    # TokenREST.Create applies whatever maximum it holds; from_flags only ever gives 0 or
+    # a value in [1h, 2^32 s], but the arithmetic does not depend on that.
+    life = tl.effective_lifetime(tl.ProjectedToken("v", 600), server(1, extend=False))
+    assert life.effective == 1
+
+
+def test_no_issuance_is_a_programming_error() -> None:
+    with pytest.raises(ValueError) as raised:
+        tl.longest_lifetime(tl.ProjectedToken("v", 600), [])
+    assert str(raised.value) == "no token issuance to judge against"
+
+
+class TestFromFlagsEdges:
+    def test_an_empty_maximum_is_no_maximum_without_a_note(self) -> None:
+        issuance = flags_of("--service-account-max-token-expiration=")
+        assert issuance.max_seconds == 0
+        assert len(issuance.settings) == 2
+
+    def test_the_largest_maximum_the_server_takes(self) -> None:
+        issuance = flags_of("--service-account-max-token-expiration=4294967296s")
+        assert issuance.max_seconds == 1 << 32
+        assert len(issuance.settings) == 2
+        assert flags_of("--service-account-max-token-expiration=4294967297s").max_seconds == 0
+
+    def test_empty_audiences_are_kept_as_kube_apiserver_keeps_them(self) -> None:
+        # "--api-audiences=," is two empty audiences, so the issuers are not used.
+        issuance = flags_of("--service-account-issuer=https://a", "--api-audiences=,")
+        assert issuance.api_audiences == frozenset({""})
+        assert flags_of("--service-account-issuer=https://a", "--api-audiences=").api_audiences == (
+            frozenset({"https://a"})
+        )
+
+    def test_quoted_audiences_are_one_csv_record(self) -> None:
+        issuance = flags_of('--api-audiences="a,b",c')
+        assert issuance.api_audiences == frozenset({"a,b", "c"})
+
+    def test_an_issuer_with_a_comma_is_one_audience(self) -> None:
+        # --service-account-issuer is a StringArray: each value whole, never split.
+        issuance = flags_of("--service-account-issuer=https://a,b")
+        assert issuance.api_audiences == frozenset({"https://a,b"})
+        assert issuance.settings[2] == "API audiences https://a,b"
+
+    def test_audience_values_keep_an_equals_sign(self) -> None:
+        issuance = flags_of("--api-audiences=a=b,c", "--api-audiences", "d=e")
+        assert issuance.api_audiences == frozenset({"a=b", "c", "d=e"})
+        assert issuance.settings[2] == "API audiences a=b, c, d=e"
+
+    def test_without_argv_the_explicit_values_are_read(self) -> None:
+        pods = [
+            static_pod(
+                "kube-apiserver",
+                flags=["--service-account-issuer=https://a", "--api-audiences=x,y"],
+            )
+        ]
+        (found,) = control_plane_flags(pods)["kube-apiserver"]
+        issuance = tl.TokenIssuance.from_flags(found)
+        assert issuance.api_audiences == frozenset({"x", "y"})
+        assert issuance.settings[2] == "API audiences x, y"
+        (bare,) = control_plane_flags([static_pod("kube-apiserver")])["kube-apiserver"]
+        assert tl.TokenIssuance.from_flags(bare).api_audiences is None
+
+    def test_external_signer_note_word_for_word(self) -> None:
+        issuance = flags_of("--service-account-signing-endpoint=/run/signer.sock")
+        assert issuance.settings[-1] == (
+            "--service-account-signing-endpoint is set: the external signer's own maximum "
+            "also caps tokens, and is not visible"
+        )
