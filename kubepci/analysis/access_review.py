@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kubepci.analysis.authorizer import Identity, Request
 from kubepci.analysis.flags import ComponentFlags
+from kubepci.analysis.judgement import pod_finding
 from kubepci.verdict import Finding
 
 Obj = dict[str, Any]
@@ -176,10 +177,13 @@ def describe(identity: Identity, request: Request) -> str:
     return f"{identity.user} (groups: {groups}) to {request.text()}"
 
 
-def _aligned(name: str, pairs: Sequence[Any], *others: Sequence[Any]) -> None:
+def _aligned(name: str, pairs: Sequence[Any], *others: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    """The pairs zipped with their answers, which must be as many: a ValueError naming
+    the judgement otherwise (answers recorded for other questions are never judged)."""
     for other in others:
         if len(other) != len(pairs):
             raise ValueError(f"{name}: {len(pairs)} pairs but {len(other)} answers")
+    return zip(pairs, *others, strict=True)
 
 
 # ----------------------------------------------------------------------- the judgements
@@ -193,10 +197,9 @@ def confirmations(
     disagreements alone. Every witness is a pair the RBAC evaluator allows, so each
     disagreement is an error of the suite (or an authorizer before RBAC that denies it):
     the caller reports it, it never drops it."""
-    _aligned("confirmations", witnesses, answers)
     lines: list[str] = []
     disagreements: list[str] = []
-    for (identity, request), answer in zip(witnesses, answers, strict=True):
+    for (identity, request), answer in _aligned("confirmations", witnesses, answers):
         if answer.allowed:
             lines.append(CONFIRMED)
             continue
@@ -218,10 +221,9 @@ def permissive_authorizer_findings(
     A request RBAC allows proves nothing about the other authorizers (RBAC findings cover
     it); one the server refuses is as it should be for an unbound identity.
     """
-    _aligned("permissive_authorizer_findings", probe, evaluator_allows, answers)
     findings = []
-    for (identity, request), rbac_allows, answer in zip(
-        probe, evaluator_allows, answers, strict=True
+    for (identity, request), rbac_allows, answer in _aligned(
+        "permissive_authorizer_findings", probe, evaluator_allows, answers
     ):
         if not answer.allowed or rbac_allows:
             continue
@@ -245,10 +247,8 @@ def probe_disagreements(
 ) -> list[str]:
     """Probe requests RBAC allows but the server does not: like :func:`confirmations`'
     disagreements (an error of the suite, or an earlier authorizer that denies)."""
-    _aligned("probe_disagreements", probe, evaluator_allows, answers)
-    allowed = [
-        (pair, a) for pair, ok, a in zip(probe, evaluator_allows, answers, strict=True) if ok
-    ]
+    aligned = _aligned("probe_disagreements", probe, evaluator_allows, answers)
+    allowed = [(pair, a) for pair, ok, a in aligned if ok]
     return confirmations([p for p, _ in allowed], [a for _, a in allowed])[1]
 
 
@@ -260,7 +260,7 @@ def authorizer_chain(flags: ComponentFlags, config: Obj | None) -> tuple[list[st
     Without ``--authorization-config`` an absent or empty ``--authorization-mode`` means
     AlwaysAllow (``Complete``: ``len(Modes) == 0`` → ``[AlwaysAllow]``).
     """
-    path = flags.explicit.get("authorization-config", "")
+    path = flags.explicit.get("authorization-config")
     if path:
         legacy = [f"--{name}" for name in LEGACY_FLAGS if name in flags.explicit]
         if legacy:
@@ -315,7 +315,6 @@ def authorization_mode_findings(
         ]
     evidence = [f"authorizer chain of {flags.pod}: {' → '.join(chain) or '(empty)'} ({source})"]
     findings: list[Finding] = []
-    namespace, _, name = flags.pod.partition("/")
     if ALWAYS_ALLOW in chain:
         before = chain[: chain.index(ALWAYS_ALLOW)]
         deniers = [t for t in before if t in MAY_DENY]
@@ -323,10 +322,8 @@ def authorization_mode_findings(
             f" (unless {' or '.join(deniers)}, earlier in the chain, denies it)" if deniers else ""
         )
         findings.append(
-            Finding(
-                "Pod",
-                namespace,
-                name,
+            pod_finding(
+                flags.pod,
                 f"AlwaysAllow is in the authorizer chain ({source}): every request is "
                 f"authorized, whoever makes it{unless}",
                 "always-allow-authorizer",

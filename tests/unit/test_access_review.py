@@ -606,3 +606,98 @@ def test_review_records_are_named_as_the_live_run_named_them(profile: str) -> No
             for e in entries
         ]
         assert record.stem.removeprefix("access-reviews-") == pairs_digest(pairs)
+
+
+# ------------------------------------------------------------- alignment and wording
+@pytest.mark.parametrize(
+    ("judging", "columns", "message"),
+    [
+        (confirmations, ([(ALICE, READ_SECRETS)], []), "confirmations: 1 pairs but 0 answers"),
+        (
+            permissive_authorizer_findings,
+            (UNBOUND_PROBE[:2], [False], [ALLOWED, ALLOWED]),
+            "permissive_authorizer_findings: 2 pairs but 1 answers",
+        ),
+        (
+            permissive_authorizer_findings,
+            (UNBOUND_PROBE[:2], [False, False], [ALLOWED, ALLOWED, ALLOWED]),
+            "permissive_authorizer_findings: 2 pairs but 3 answers",
+        ),
+        (
+            probe_disagreements,
+            (UNBOUND_PROBE[:2], [True, True, True], [ALLOWED, ALLOWED]),
+            "probe_disagreements: 2 pairs but 3 answers",
+        ),
+        (
+            probe_disagreements,
+            (UNBOUND_PROBE[:2], [True, True], [ALLOWED]),
+            "probe_disagreements: 2 pairs but 1 answers",
+        ),
+    ],
+)
+def test_answers_for_other_questions_are_refused_by_name(
+    judging: Any, columns: tuple[Any, ...], message: str
+) -> None:
+    with pytest.raises(ValueError) as misaligned:
+        judging(*columns)
+    assert str(misaligned.value) == message
+
+
+def test_the_permissive_authorizer_finding_word_for_word() -> None:
+    (identity, request) = UNBOUND_PROBE[0]
+    (finding,) = permissive_authorizer_findings(UNBOUND_PROBE[:1], [False], [ALLOWED])
+    assert finding.detail == (
+        f"a made-up identity, {ar.describe(identity, request)}, is allowed, though RBAC over "
+        "the recorded bindings does not grant it: an authorizer other than RBAC (AlwaysAllow, "
+        "a permissive webhook) is granting everyone; the server's reason: RBAC: allowed by "
+        'ClusterRoleBinding "x"'
+    )
+
+
+def test_a_digest_of_names_beyond_ascii() -> None:
+    # The canonical form escapes every non-ASCII character, so any name has a key.
+    pair = (Identity.authenticated_user("jürgen", ["ops"]), READ_SECRETS)
+    digest = ar.pairs_digest([pair])
+    assert len(digest) == 64 and digest != ar.pairs_digest([(ALICE, READ_SECRETS)])
+
+
+def test_every_legacy_flag_beside_a_configuration_is_named() -> None:
+    flags = apiserver(
+        "--authorization-config=/a.yaml",
+        "--authorization-mode=RBAC",
+        "--authorization-webhook-config-file=/w.yaml",
+    )
+    chain, why = authorizer_chain(flags, None)
+    assert chain is None
+    assert why.startswith(
+        "--authorization-config=/a.yaml is set together with --authorization-mode, "
+        "--authorization-webhook-config-file on pod"
+    )
+
+
+def test_an_empty_configured_chain_and_always_allow_alone() -> None:
+    _, empty = authorization_mode_findings(
+        apiserver("--authorization-config=/a.yaml"), authz_config()
+    )
+    assert empty[0] == (
+        f"authorizer chain of {POD}: (empty) (authorizers[].type in /a.yaml "
+        f"(--authorization-config on pod {POD}))"
+    )
+    (finding,), _ = authorization_mode_findings(apiserver("--authorization-mode=AlwaysAllow"), None)
+    assert finding.detail == (
+        f"AlwaysAllow is in the authorizer chain (--authorization-mode=AlwaysAllow (set on pod "
+        f"{POD})): every request is authorized, whoever makes it"
+    )
+
+
+def test_several_outside_and_unknown_authorizers_are_listed() -> None:
+    _, evidence = authorization_mode_findings(
+        apiserver("--authorization-mode=Webhook,ABAC,RBAC,rbac,Foo"), None
+    )
+    assert evidence[1].startswith(
+        "not judged: decisions made outside RBAC (Webhook, ABAC in the chain of"
+    )
+    assert evidence[-1] == (
+        "unknown authorizer type(s) rbac, Foo: kube-apiserver refuses them "
+        "(modes are case-sensitive)"
+    )
