@@ -250,3 +250,64 @@ def test_an_unread_authentication_configuration_leaves_the_authenticator_unknown
     refused = ConfigFile("authentication-config", "/etc/kubernetes/authn.yaml", reason="EACCES")
     unread = anonymous.api_server_anonymous(flags, refused)
     assert unread.how.endswith(f"the file was not read ({refused.unread})")
+
+
+# ------------------------------------------------------------------ word for word
+def test_each_reason_word_for_word() -> None:
+    refused = anonymous.api_server_anonymous(
+        apiserver(**WITH_FILE), read(authn({"enabled": "yes"}))
+    )
+    assert refused.how == (
+        f"kube-apiserver would refuse /node{FILE}: anonymous.enabled 'yes' is not a boolean, "
+        "so the file as read does not describe the running server"
+    )
+    both = anonymous.api_server_anonymous(
+        apiserver(**WITH_FILE, **{"anonymous-auth": "true"}), read(authn({"enabled": True}))
+    )
+    assert both.how == (
+        f"/node{FILE} has an anonymous section and --anonymous-auth is set too: "
+        "kube-apiserver refuses to start so (the two are mutually exclusive)"
+    )
+    reset = anonymous.api_server_anonymous(apiserver(**{"authorization-mode": "AlwaysAllow"}), None)
+    assert (reset.known, reset.enabled) == (True, False)
+    assert reset.how == (
+        "--anonymous-auth not set; Kubernetes default true applies; reset to false because "
+        "the authorization modes hold AlwaysAllow (ApplyAuthorization; AlwaysAllow itself is "
+        "judged as an authorizer finding)"
+    )
+
+
+def test_anonymous_off_is_not_reset_whatever_the_modes() -> None:
+    off = anonymous.api_server_anonymous(
+        apiserver(**{"anonymous-auth": "false", "authorization-mode": "AlwaysAllow"}), None
+    )
+    assert (off.known, off.enabled, off.paths) == (True, False, ())
+    assert off.how == "--anonymous-auth=false (set on pod kube-system/kube-apiserver-cp-1)"
+
+
+def test_a_condition_without_a_path_lets_nothing_in() -> None:
+    # Go decodes {} as AnonymousAuthCondition{Path: ""}, and no validation refuses it
+    # (apiserver pkg/apis/apiserver/validation/validation.go): no request path equals "".
+    auth = anonymous.api_server_anonymous(
+        apiserver(**WITH_FILE), read(authn({"enabled": True, "conditions": [{}]}))
+    )
+    assert (auth.known, auth.enabled, auth.paths) == (True, True, ("",))
+    assert anonymous.anonymous_config_findings(apiserver(**WITH_FILE), auth) == []
+
+
+def test_content_served_without_credentials_edges() -> None:
+    server = "https://10.0.0.1:6443"
+    answers = [
+        ProbeResult("GET", server, 200),  # no path: the root
+        ProbeResult("GET", server + "/a", 399),  # a redirect is content from the API server
+        ProbeResult("GET", server + "/b", 400),
+        ProbeResult("GET", server + "/c", 199),
+    ]
+    assert [f.detail for f in anonymous.api_server_findings(answers)] == [
+        "GET / without credentials answered 200",
+        "GET /a without credentials answered 399",
+    ]
+    # The controller manager and scheduler serve only 2xx: their redirects are not content.
+    assert [f.detail for f in anonymous.component_findings("kube-scheduler", answers)] == [
+        "GET / without credentials answered 200",
+    ]
