@@ -17,6 +17,7 @@ from cryptography.x509.oid import NameOID
 
 from kubepci.access.auditlog import log_files, read_csr_writes
 from kubepci.analysis import certificates, csr_history
+from kubepci.verdict import Finding
 from tests.builders import csr
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "identity"
@@ -597,3 +598,45 @@ def test_listed_requests_after_a_serving_one_are_judged_and_rowed() -> None:
     assert [(r["name"], r["subject"], r["exempt"]) for r in rows] == [
         ("broken", "unparseable", None)
     ]
+
+
+# ------------------------------------------------------------------ word for word
+def test_an_unparseable_request_finding_in_full() -> None:
+    assert certificates.request_findings("csr-x", {}, None, " (audit log)", True) == [
+        Finding(
+            "CertificateSigningRequest",
+            "",
+            "csr-x",
+            "request cannot be parsed (audit log)",
+            "unparseable-request",
+        )
+    ]
+
+
+def test_a_pending_system_masters_request_and_a_body_without_signer_or_requester() -> None:
+    identity = certificates.RequestedIdentity("root", ("system:masters",))
+    (pending,) = certificates.request_findings("csr-r", {}, identity, "", False)
+    assert pending.detail == (
+        "a request for CN=root O=system:masters (signer ), a group that bypasses RBAC and "
+        "cannot be revoked"
+    )
+    # An audit-log request body carries no username (the API server fills it in on
+    # create, registry/certificates/certificates/strategy.go PrepareForCreate).
+    node = certificates.RequestedIdentity("system:node:fake", ("system:nodes",))
+    spec = {"signerName": KUBELET, "usages": KUBELET_USAGES}
+    (finding,) = certificates.request_findings("csr-n", spec, node, "", True)
+    assert "requested by an unknown requester, neither node fake itself" in finding.detail
+
+
+def test_a_bootstrap_holder_without_a_username() -> None:
+    node = certificates.RequestedIdentity("system:node:n1", ("system:nodes",))
+    spec = {"groups": ["system:bootstrappers"]}
+    assert certificates.node_certificate_holder(spec, node) == "requested by bootstrap identity "
+    assert certificates.node_certificate_holder({}, node) == ""
+
+
+@pytest.mark.parametrize(
+    "controllers", ["Xcsrcleaner", "Xcertificatesigningrequest-cleaner-controller", "X-csrcleaner"]
+)
+def test_only_leading_dashes_are_stripped_from_controller_names(controllers: str) -> None:
+    assert certificates.cleaner_enabled(controllers) is False
