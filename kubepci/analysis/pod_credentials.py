@@ -151,7 +151,7 @@ def _mounted_in(spec: Obj, volume: str) -> str:
 
 def _is_injected(volume: Obj) -> bool:
     """The volume admission.go TokenVolumeSource builds, under its generated name."""
-    if not str(volume.get("name", "")).startswith(INJECTED_VOLUME_PREFIX):
+    if not str(volume["name"]).startswith(INJECTED_VOLUME_PREFIX):
         return False
     sources = (volume.get("projected") or {}).get("sources") or []
     tokens = [s["serviceAccountToken"] for s in sources if "serviceAccountToken" in s]
@@ -166,8 +166,10 @@ def _is_injected(volume: Obj) -> bool:
 
 
 def _keys_deliver_token(reference: Obj) -> bool:
+    # A listed item's key is required (core/validation validateKeyToPath); the trimmer
+    # writes it for every item.
     items = reference.get("items")
-    return items is None or any(i.get("key") == TOKEN_KEY for i in items)
+    return items is None or any(i["key"] == TOKEN_KEY for i in items)
 
 
 class _Collector:
@@ -216,8 +218,9 @@ def pod_credentials(
     """Every ServiceAccount credential the pod holds. ``token_secrets`` None: the legacy
     token Secrets could not be listed, so Secret references stay unresolved."""
     # The snapshot's trimmer (kubepci/access/trim.py) writes every field read directly
-    # here: the pod's name and namespace, a volume's name, a Secret reference's name, an
-    # env entry's name and secretKeyRef, an envFrom's prefix and secretRef.
+    # here: the pod's name and namespace, a volume's name, a Secret reference's name and
+    # its items' keys, an env entry's name and secretKeyRef, an envFrom's prefix and
+    # secretRef.
     meta, spec = pod["metadata"], pod.get("spec") or {}
     namespace = str(meta["namespace"])
     own = str(spec.get("serviceAccountName") or "default")

@@ -326,7 +326,7 @@ def test_only_the_admission_plugins_own_volume_counts_as_injected() -> None:
 
     assert token(injected)["expirationSeconds"] == 3607
     assert not varied(lambda v: v.update(name="api-access"))
-    assert not varied(lambda v: v.pop("name"))
+    # (A volume always has a name: ValidateVolumes requires it, and it is read directly.)
     assert not varied(set_token("audience", "vault"))
     assert not varied(set_token("expirationSeconds", 3600))
     assert not varied(set_token("expirationSeconds", None))  # unset: the server's 1 h
@@ -417,3 +417,29 @@ def test_a_token_after_other_sources_of_a_projected_volume_is_found() -> None:
     (delivery,) = credentials(pod).deliveries
     assert (delivery.via, delivery.volume) == (pc.PROJECTED_TOKEN, "mixed")
     assert delivery.how == "in projected volume mixed (no container yet), written in the pod spec"
+
+
+def test_each_delivery_names_its_volume_and_the_environment_none() -> None:
+    result = credentials(admitted("secret-references"), secrets=SECRET_T)
+    assert [d.volume for d in result.deliveries] == ["whole", "mixed", "", ""]
+    assert [d.secret for d in result.deliveries] == ["t", "t", "t", "t"]
+
+
+def test_a_secret_after_variables_of_other_kinds_is_found() -> None:
+    """The environment is read to its end: a token Secret after plain variables and after a
+    ConfigMap is still a credential (a mirror pod's are skipped the same way, one by one)."""
+    container = {
+        "name": "app",
+        "env": [
+            {"name": "MODE", "value": "x"},
+            {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "t", "key": "token"}}},
+        ],
+        "envFrom": [{"configMapRef": {"name": "settings"}}, {"secretRef": {"name": "t"}}],
+    }
+    found = credentials(_trimmed_pod({"containers": [container]}), secrets=SECRET_T)
+    assert [d.via for d in found.deliveries] == [pc.ENV, pc.ENV_FROM]
+
+
+def test_a_pod_without_an_account_name_runs_as_default() -> None:
+    found = credentials(_trimmed_pod({"containers": [{"name": "app"}]}))
+    assert (found.service_account, found.namespace) == ("default", "default")
