@@ -131,7 +131,7 @@ class ServicePort:
         The proxy accepts ``[scheme:]name:port`` (pkg/registry/core/service/storage/
         storage.go, ResourceLocation); the numeric port is unambiguous.
         """
-        prefix = "https:" if scheme == "https" else ""
+        prefix = {"http": "", "https": "https:"}[scheme]  # the suite proxies no other scheme
         return f"/api/v1/namespaces/{self.namespace}/services/{prefix}{self.name}:{self.port}/proxy"
 
     @property

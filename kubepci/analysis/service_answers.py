@@ -131,7 +131,9 @@ def api_server_message(probe: ProbeResult) -> str | None:
     if '"kind":"Status"' not in body.replace(" ", ""):
         return None
     found = _STATUS_MESSAGE.search(body)
-    message = found.group(1) if found else ""
+    if found is None:
+        return None
+    message = found.group(1)
     if (
         message.startswith(("error trying to reach service", "no endpoints available"))
         or message.startswith("no service port")
@@ -144,8 +146,8 @@ def api_server_message(probe: ProbeResult) -> str | None:
 
 def is_suite_refused(probe: ProbeResult) -> bool:
     """The API server refused the suite's own request (no ``get services/proxy``)."""
-    message = api_server_message(probe) or ""
-    return probe.status == 403 and "services/proxy" in message
+    message = api_server_message(probe)
+    return probe.status == 403 and message is not None and "services/proxy" in message
 
 
 def looks_like_sign_in(url: str) -> bool:
@@ -358,7 +360,8 @@ class PortJudgement:
 
     def finding(self) -> Finding:
         content = self.answered({Outcome.CONTENT})
-        scheme = proxied_scheme(content[0].probe.requests[-1].url) if content else "http"
+        # Only a port that served content has a finding (judge_port: SERVED_CONTENT).
+        scheme = proxied_scheme(content[0].probe.requests[-1].url)
         served = "; ".join(f"GET {a.probe.path} → {a.why}" for a in content)
         return Finding(
             "Service",
@@ -413,8 +416,8 @@ def limitation(judgement: PortJudgement) -> str:
         if (a.probe.path, {"http": "https", "https": "http"}[a.probe.scheme]) not in retried
     ]
     reasons = "; ".join(f"{a.probe.scheme} {a.line()}" for a in skipped)
-    last = judgement.answers[-1] if judgement.answers else None
-    if last is not None and last.port_wide and last.outcome not in JUDGED:
+    last = judgement.answers[-1]  # a port without answers is NOT_JUDGED, handled above
+    if last.port_wide and last.outcome not in JUDGED:
         # Probing stopped on an answer about the port: the paths after it were not asked.
         asked = {a.probe.path for a in judgement.answers}
         unasked = [p for p in SERVICE_PROBE_PATHS if p not in asked]

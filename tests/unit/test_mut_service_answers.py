@@ -96,3 +96,91 @@ def test_the_scheme_a_port_is_retried_with(
     scheme: str, outcome: Outcome, why: str, retry: str | None
 ) -> None:
     assert sa.other_scheme(_answer(scheme, outcome, why)) == retry
+
+
+def _status(code: int, message: str, path: str = "/") -> ProbeResult:
+    body = f'{{"kind":"Status","status":"Failure","message":"{message}","code":{code}}}'
+    return ProbeResult("GET", API + PROXY + path, code, "", (), body, "stripped", ())
+
+
+def test_which_status_messages_are_the_api_server_s_own() -> None:
+    nameless = ProbeResult("GET", API + PROXY + "/", 503, "", (), '{"kind":"Status"}', "", ())
+    assert sa.api_server_message(nameless) is None
+    assert sa.api_server_message(_status(404, 'namespaces \\"m\\" not found')) is None
+    assert sa.api_server_message(_status(404, 'services \\"ui\\" not found')) == (
+        'services "ui" not found'
+    )
+
+
+def test_a_proxy_error_that_only_mentions_not_found_is_not_a_gone_service() -> None:
+    answer = sa.classify(
+        PathProbe("/", "http", (_status(502, "error trying to reach service: file not found"),))
+    )
+    assert answer.why == "502: error trying to reach service: file not found"
+    assert answer.outcome is Outcome.UNJUDGED
+
+
+def test_a_tls_alert_in_either_escaping_is_a_tls_server() -> None:
+    for alert in ("\\\\x15\\\\x03\\\\x01", "\\x15\\x03\\x01"):
+        message = f"error trying to reach service: malformed HTTP response {alert}"
+        answer = sa.classify(PathProbe("/", "http", (_status(502, message),)))
+        assert answer.outcome is Outcome.WRONG_SCHEME, alert
+
+
+def test_a_path_with_no_request_made() -> None:
+    probe = PathProbe("/", "http", ())
+    assert sa.classify(probe) == PathAnswer(probe, Outcome.UNJUDGED, "no request was made", True)
+
+
+def _hop(path: str, status: int, location: str = "") -> ProbeResult:
+    headers = (("location", location),) if location else ()
+    return ProbeResult("GET", API + PROXY + path, status, "", headers, "", "stripped", ())
+
+
+def test_each_hop_of_a_redirect_chain_is_named() -> None:
+    chain = (_hop("/", 302, PROXY + "/a"), _hop("/a", 301, PROXY + "/b"), _hop("/b", 200))
+    answer = sa.classify(PathProbe("/", "http", chain))
+    assert (answer.outcome, answer.why) == (Outcome.CONTENT, f"302 → 301 → 200 at {PROXY}/b")
+    # A single answer is not a redirect chain: a sign-in URL alone is content.
+    alone = sa.classify(PathProbe("/login", "http", (_hop("/login", 200),)))
+    assert (alone.outcome, alone.why) == (Outcome.CONTENT, "200")
+
+
+@pytest.mark.parametrize(
+    ("hops", "status", "unjudged"),
+    [(5, 302, False), (6, 300, True), (6, 399, True), (6, 302, True), (6, 400, False)],
+)
+def test_more_redirects_than_followed(hops: int, status: int, unjudged: bool) -> None:
+    chain = tuple(_hop(f"/{i}", 302, f"{PROXY}/{i + 1}") for i in range(hops - 1))
+    chain += (_hop(f"/{hops - 1}", status, f"{PROXY}/{hops}"),)
+    probe = PathProbe("/0", "http", chain)
+    answer = sa.classify(probe)
+    assert answer.probe is probe
+    limited = f"302 → 302 → 302 → 302 → 302 → {status}: more than 5 redirects"
+    assert (answer.why == limited) is unjudged
+
+
+def test_a_port_that_refuses_and_speaks_no_http_cannot_serve() -> None:
+    refused = _status(503, "error trying to reach service: dial tcp: connection refused")
+    garbled = _status(502, "error trying to reach service: malformed HTTP response SSH-2.0")
+    probes = [PathProbe("/", "http", (refused,)), PathProbe("/metrics", "http", (garbled,))]
+    judged = sa.judge_port(PORT, probes)
+    assert judged.verdict is sa.PortVerdict.CANNOT_SERVE
+    assert sa.limitation(judged) == (
+        "Service monitoring/ui:80: cannot serve HTTP content: http / → 503: error trying to reach "
+        "service: dial tcp: connection refused [refused]; http /metrics → 502: error trying "
+        "to reach service: malformed HTTP response SSH-2.0 [not-http]"
+    )
+
+
+def test_a_backend_error_last_is_named_without_unasked_paths() -> None:
+    probes = [
+        PathProbe("/", "http", (_hop("/", 200),)),
+        PathProbe("/metrics", "http", (_hop("/metrics", 500),)),
+    ]
+    judged = sa.judge_port(PORT, probes)
+    assert judged.verdict is sa.PortVerdict.SERVED_CONTENT
+    assert sa.limitation(judged) == (
+        "Service monitoring/ui:80: judged from its other paths; not judged: "
+        "http /metrics → 500: a backend error [unjudged]"
+    )
