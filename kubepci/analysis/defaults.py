@@ -73,9 +73,11 @@ class DefaultPolicy:
 
     def binding_verdict(self, kind: str, binding: Obj, roles: RoleLookup) -> tuple[bool, str]:
         """Whether the live binding is exactly a set-aside default, and if not, why not."""
-        meta = binding.get("metadata") or {}
-        namespace = str(meta.get("namespace") or "") if kind == "RoleBinding" else ""
-        name = str(meta.get("name") or "")
+        # A listed object always has a name, a namespaced one its namespace (the trimmer
+        # keeps both: kubepci/access/trim.py _meta).
+        meta = binding["metadata"]
+        namespace = str(meta["namespace"]) if kind == "RoleBinding" else ""
+        name = str(meta["name"])
         default = self.lookup(kind, namespace, name) if kind in BINDING_KINDS else None
         if default is None:
             return False, f"no default {kind} named {name!r} in {self._where()}"
@@ -111,9 +113,9 @@ class DefaultPolicy:
         An aggregated default (admin, edit, view) holds what the aggregation controller
         computes from the default roles alone, so one that also aggregates a CRD's or a
         hand-made ``aggregate-to-*`` role's rules is not default."""
-        meta = role.get("metadata") or {}
-        namespace = str(meta.get("namespace") or "") if kind == "Role" else ""
-        name = str(meta.get("name") or "")
+        meta = role["metadata"]  # read directly, as in binding_verdict
+        namespace = str(meta["namespace"]) if kind == "Role" else ""
+        name = str(meta["name"])
         default = self.lookup(kind, namespace, name) if kind in ROLE_KINDS else None
         if default is None:
             return False, f"no default {kind} named {name!r} in {self._where()}"

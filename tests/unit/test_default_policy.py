@@ -295,3 +295,71 @@ def test_version_selection(server: str, used: str, exact: bool) -> None:
     assert used in policy.note and policy.lookup("ClusterRoleBinding", "", "cluster-admin")
     assert policy.is_default_binding("ClusterRoleBinding", kcm(), roles())
     assert exact or "nearest lower" in policy.note
+
+
+# ------------------------------------------------------------- the data and the words
+def test_each_object_as_loaded_from_its_data_set() -> None:
+    admins = POLICY.lookup("ClusterRoleBinding", "", "kubeadm:cluster-admins")
+    assert admins is not None
+    assert (admins.provenance, admins.set_aside, admins.source) == (
+        "kubeadm v1.35",
+        False,
+        "cmd/kubeadm/app/phases/kubeconfig/kubeconfig.go:663",
+    )
+    assert admins.reason.startswith("kubeadm binds cluster-admin to the kubeadm:cluster-admins")
+    assert set(admins.body) == {"roleRef", "subjects"}  # the record's own fields left out
+    kube_proxy = POLICY.lookup("Role", "kube-system", "kube-proxy")
+    assert kube_proxy is not None and set(kube_proxy.body) == {"rules"}
+    assert (kube_proxy.set_aside, kube_proxy.reason) == (True, "")
+    admin = POLICY.lookup("ClusterRole", "", "admin")
+    assert admin is not None
+    assert (admin.provenance, admin.set_aside, admin.reason, admin.source) == (
+        "kubernetes v1.35",
+        True,
+        "",
+        "",
+    )
+
+
+def test_one_object_in_two_data_sets_is_refused() -> None:
+    from kubepci.analysis.defaults import _objects
+
+    with pytest.raises(ValueError) as twice:
+        _objects(["kubeadm-v1.35.json", "kubeadm-v1.35.json"])
+    assert str(twice.value) == (
+        "('ClusterRole', '', 'kubeadm:get-nodes') appears in two default policy data sets"
+    )
+
+
+def test_why_a_role_is_not_default_word_for_word() -> None:
+    admin_rules = default_rules("ClusterRole", "admin")
+    admin = cluster_role("admin", admin_rules)
+    expressions = {
+        "clusterRoleSelectors": [
+            {
+                "matchLabels": {"rbac.authorization.k8s.io/aggregate-to-admin": "true"},
+                "matchExpressions": [{"key": "team", "operator": "Exists"}],
+            }
+        ]
+    }
+    assert POLICY.role_verdict("ClusterRole", admin | {"aggregationRule": expressions}) == (
+        False,
+        "its aggregationRule selects roles the default does not",
+    )
+    broader = cluster_role("admin", [*admin_rules, rule(["*"], ["widgets"], ["x.io"])])
+    assert POLICY.role_verdict("ClusterRole", broader) == (False, "it grants more than the default")
+    # A binding's name is no role's: only role kinds are looked up.
+    coredns = cluster_role("system:coredns", [])
+    assert POLICY.role_verdict("ClusterRoleBinding", coredns) == (
+        False,
+        "no default ClusterRoleBinding named 'system:coredns' in the 1.35 default policy",
+    )
+
+
+def test_selectors_compare_whatever_the_order_of_their_labels() -> None:
+    from kubepci.analysis.defaults import _aggregation
+
+    one = {"clusterRoleSelectors": [{"matchLabels": {"b": "1", "a": "2"}}]}
+    other = {"clusterRoleSelectors": [{"matchLabels": {"a": "2", "b": "1"}}]}
+    assert _aggregation(one) == _aggregation(other) == ['[{"a": "2", "b": "1"}, []]']
+    assert _aggregation({"clusterRoleSelectors": []}) is None
