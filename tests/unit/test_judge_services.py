@@ -158,3 +158,37 @@ def test_the_pass_lists_every_port_that_served_nothing_or_cannot_serve() -> None
         "(Service monitoring/idle:81, Service monitoring/idle-2:83); 2 cannot serve HTTP "
         "content (Service monitoring/dead:82, Service monitoring/dead-2:84)"
     )
+
+
+SIX = [port(f"s{i}", 80 + i) for i in range(6)]
+
+
+def test_every_refusing_port_is_named() -> None:
+    refused = status_body('services "ui" is forbidden: cannot get resource "services/proxy"')
+    judgement = judge_service_probes(SIX[:2], [asked(p, 403, refused) for p in SIX[:2]])
+    assert judgement.unavailable == (
+        "the API server refused the suite's services/proxy requests: "
+        "Service monitoring/s0:80; Service monitoring/s1:81"
+    )
+
+
+def _why(judgement_reason: str, head: str) -> list[str]:
+    assert judgement_reason.startswith(head)
+    return judgement_reason[len(head) :].split("; ")
+
+
+def test_every_unjudged_port_is_named_and_the_first_five_explained() -> None:
+    judgement = judge_service_probes(SIX, [asked(p, 500, "oops") for p in SIX])
+    names = ", ".join(f"Service monitoring/s{i}:{80 + i}" for i in range(6))
+    reasons = _why(judgement.unavailable, f"6 service port(s) could not be judged ({names}): ")
+    assert reasons == [
+        f"Service monitoring/s{i}:{80 + i}: not judged: http / → 500: a backend error [unjudged]"
+        for i in range(5)
+    ]
+
+
+def test_ports_that_cannot_serve_explained_for_the_first_five() -> None:
+    judgement = judge_service_probes(SIX, [asked(p, 503, REFUSED) for p in SIX])
+    reasons = _why(judgement.unavailable, "no probed service port answered HTTP or HTTPS: ")
+    assert [r.split(":")[0] for r in reasons] == [f"Service monitoring/s{i}" for i in range(5)]
+    assert "s5:85" not in judgement.unavailable

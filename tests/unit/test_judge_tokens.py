@@ -297,3 +297,28 @@ def test_a_cap_at_the_limit_passes() -> None:
         "service-account-extend-token-expiration": "false",
     })  # fmt: skip
     assert judge_token_lifetime_cap([flags], LIMIT).passed == "token lifetimes capped within 86400s"
+
+
+def test_every_unrequested_and_every_asked_for_credential_is_joined() -> None:
+    import copy
+
+    from tests import builders as b
+    from tests.support.evidence_cases import recorded as recorded_pod
+
+    payments = recorded_pod("noncompliant", "pods", "payments-api")
+    (plugin,) = [v for v in payments["spec"]["volumes"] if v["name"].startswith("kube-api-access-")]
+    twice = copy.deepcopy(plugin) | {"name": "kube-api-access-again"}
+    held = b.pod("twice", ns="shop", volumes=[plugin, twice])
+    asked = b.pod(
+        "asks", ns="shop", automount=False, volumes=[b.token_volume("a", 600), b.token_volume("b")]
+    )
+    judgement = judge_pod_token_automount([], [held, asked], NOT_LISTED)
+    (finding,) = judgement.findings
+    assert finding.detail.count("; ServiceAccount shop/default credential in the admission") == 1
+    (line,) = evidence(judgement, "Pods that hold a credential because they ask for it")
+    assert line.startswith("Pod shop/asks: ServiceAccount shop/default credential in projected")
+    assert "written in the pod spec; ServiceAccount shop/default credential in projected" in line
+    assert evidence(judgement, "Limitation") == (
+        "legacy token Secrets could not be listed (secrets is forbidden); a Secret a pod names "
+        "is an explicit request either way, so the verdict does not depend on them"
+    )
