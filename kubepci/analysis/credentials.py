@@ -27,8 +27,9 @@ def reviewed_service_account(identity: Obj) -> str:
     return username[len(SERVICE_ACCOUNT_PREFIX) :].replace(":", "/", 1)
 
 
-def unjudged(credential: Credential, identity: Obj, check: str) -> str:
-    """Why ``check`` ("revocable" or "plugin") cannot judge this credential; "" if it can."""
+def unjudged(credential: Credential, identity: Obj, revocable: bool) -> str:
+    """Why the revocability check (``revocable``) or the plugin check cannot judge this
+    credential; "" if it can."""
     if credential.refused:
         return (
             f"{credential.detail}: kubectl cannot use this user entry, so what it would send "
@@ -36,7 +37,7 @@ def unjudged(credential: Credential, identity: Obj, check: str) -> str:
         )
     account = reviewed_service_account(identity)
     if (
-        check == "revocable"
+        revocable
         and account
         and credential.service_account is None
         and credential.tls_certificate is None
@@ -159,7 +160,7 @@ def _judge_revocable_credential(
 ) -> Judgement:
     """1.3.1: the person sends no client certificate and holds no ServiceAccount token
     that never expires or outlives the policy."""
-    why_not = unjudged(credential, identity, "revocable")
+    why_not = unjudged(credential, identity, revocable=True)
     if why_not:
         raise EvidenceUnavailable(why_not)
     return draft.judge(
@@ -177,7 +178,7 @@ def _judge_plugin_credential(
 ) -> Judgement:
     """1.6.1: the person authenticates, as themselves, through an exec or auth-provider
     plugin and sends nothing static."""
-    why_not = unjudged(credential, identity, "plugin")
+    why_not = unjudged(credential, identity, revocable=False)
     if why_not:
         raise EvidenceUnavailable(why_not)
     return draft.judge(

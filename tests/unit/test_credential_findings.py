@@ -77,7 +77,7 @@ REVOCABLE: dict[str, tuple[Obj, Obj, list[str]]] = {
 def test_revocation_findings(case: str) -> None:
     user, identity, expected = REVOCABLE[case]
     credential = classify_user(user)
-    assert credentials.unjudged(credential, identity, "revocable") == ""
+    assert credentials.unjudged(credential, identity, revocable=True) == ""
     found = credentials.revocation_findings("jane", credential, LIMIT)
     assert [f.finding_class for f in found] == expected
     assert all(f.ref == "KubeconfigUser jane" for f in found)
@@ -112,18 +112,18 @@ def test_long_lived_bound_token_says_how_it_is_revoked() -> None:
 
 def test_service_account_seen_only_by_the_api_server_cannot_be_judged() -> None:
     credential = classify_user(exec_user("/usr/bin/vault-k8s-token"))
-    reason = credentials.unjudged(credential, sa_identity("ci", "deployer"), "revocable")
+    reason = credentials.unjudged(credential, sa_identity("ci", "deployer"), revocable=True)
     assert "ServiceAccount ci/deployer (SelfSubjectReview)" in reason
     assert "its kind and lifetime cannot be read" in reason
     # The plugin check can judge it: the person is not authenticating as themselves.
-    assert credentials.unjudged(credential, sa_identity("ci", "deployer"), "plugin") == ""
+    assert credentials.unjudged(credential, sa_identity("ci", "deployer"), revocable=False) == ""
 
 
 def test_refused_entries_cannot_be_judged() -> None:
     credential = classify_user({"token": "t", "username": "u"})
-    for check in ("revocable", "plugin"):
+    for revocable in (True, False):
         assert "kubectl cannot use this user entry" in credentials.unjudged(
-            credential, PERSON, check
+            credential, PERSON, revocable
         )
 
 
@@ -167,7 +167,7 @@ PLUGIN: dict[str, tuple[Obj, Obj, list[str]]] = {
 def test_static_credential_findings(case: str) -> None:
     user, identity, expected = PLUGIN[case]
     credential = classify_user(user)
-    assert credentials.unjudged(credential, identity, "plugin") == ""
+    assert credentials.unjudged(credential, identity, revocable=False) == ""
     found = credentials.static_credential_findings("jane", credential, identity)
     assert [f.finding_class for f in found] == expected
     assert all(f.ref == "KubeconfigUser jane" and f.namespace == "" for f in found)

@@ -71,8 +71,10 @@ def test_a_credential_kubectl_refuses_leaves_no_verdict() -> None:
 
 def test_a_service_account_token_outside_the_kubeconfig_leaves_no_verdict() -> None:
     judgement = judge_revocable_credential("auditor", COMPLIANT.credential, SERVICE_ACCOUNT, LIMIT)
-    assert judgement.unavailable.startswith(
-        "the API server authenticates this user as ServiceAccount ci/deployer (SelfSubjectReview)"
+    assert judgement.unavailable == (
+        "the API server authenticates this user as ServiceAccount ci/deployer "
+        "(SelfSubjectReview), through exec plugin python; that token is not in the "
+        "kubeconfig, so its kind and lifetime cannot be read"
     )
     # The plugin check judges it: a shared workload identity, not the person's own.
     plugin = judge_plugin_credential("auditor", COMPLIANT.credential, SERVICE_ACCOUNT)
