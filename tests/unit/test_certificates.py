@@ -640,3 +640,16 @@ def test_a_bootstrap_holder_without_a_username() -> None:
 )
 def test_only_leading_dashes_are_stripped_from_controller_names(controllers: str) -> None:
     assert certificates.cleaner_enabled(controllers) is False
+
+
+def test_writes_after_unnamed_ones_are_still_read() -> None:
+    """An unnamed write (a collection delete, a create the log cut short) is passed over,
+    and the log is read on after it."""
+    unnamed = [
+        event("create", "", "2026-12-01T07:00:00Z", "jane"),
+        event("delete", "", "2026-12-01T07:00:01Z", CONTROLLER),
+    ]
+    lives, _ = csr_history.lifecycles([*unnamed, *issued_to("jane-cert", "jane")])
+    assert [life.name for life in lives] == ["jane-cert"]
+    (life,) = lives
+    assert life.deleted is not None and life.deleted.at == "2026-12-01T09:30:00Z"

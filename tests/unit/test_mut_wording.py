@@ -93,3 +93,17 @@ def test_a_refused_command_line_is_in_the_flags_evidence() -> None:
     )
     assert flags.evidence([])["refused"] == ["invalid boolean 'yes'"]
     assert "refused" not in ComponentFlags("kube-apiserver", "kube-system/a", "cp", {}).evidence([])
+
+
+def test_a_default_account_subject_is_named_with_its_namespace() -> None:
+    from kubepci.analysis.authorizer import Subject
+    from kubepci.analysis.privilege_report import reaches_default_account
+
+    assert reaches_default_account(Subject("ServiceAccount", "default", "shop")) == (
+        "names the default ServiceAccount of shop"
+    )
+    # Only a ClusterRoleBinding can leave it out, and validation refuses that
+    # (pkg/apis/rbac/validation ValidateRoleBindingSubject): the words still say so.
+    assert reaches_default_account(Subject("ServiceAccount", "default")) == (
+        "names the default ServiceAccount of no namespace"
+    )
