@@ -53,7 +53,6 @@ __all__ = [
     "ConfigFile",
     "ControlPlane",
     "component_flags",
-    "component_of",
     "control_plane_flags",
     "parse_duration",
 ]
@@ -231,15 +230,6 @@ def is_static_pod(pod: Obj) -> bool:
     return "kubernetes.io/config.mirror" in (meta.get("annotations") or {}) and any(
         o.get("kind") == "Node" for o in owners
     )
-
-
-def component_of(container: Obj) -> str:
-    """The component a container runs, from its command's binary ('' when none)."""
-    argv, _ = cmdline.kubelet_argv(container)
-    if not argv:
-        return ""
-    binary = PurePosixPath(argv[0]).name
-    return binary if binary in COMPONENTS else ""
 
 
 def _resemblance(pod: Obj, container: Obj) -> str:

@@ -19,7 +19,6 @@ from kubepci.analysis import endpoints
 from kubepci.analysis.flags import (
     ComponentFlags,
     binds_all_interfaces,
-    component_of,
     control_plane_flags,
     extra_always_allow_paths,
     parse_duration,
@@ -214,7 +213,6 @@ def test_found_by_command_basename_whatever_the_names() -> None:
         "cm",
         [container(["/usr/local/bin/kube-controller-manager", "--secure-port=0"], name="manager")],
     )
-    assert component_of(pod["spec"]["containers"][0]) == "kube-controller-manager"
     (cm,) = control_plane_flags([pod])["kube-controller-manager"]
     assert cm.get("secure-port") == "0"
     assert cm.container == "manager"
@@ -942,3 +940,20 @@ class TestEndpoints:
         chosen, skipped = endpoints.services_to_probe(services, [endpoint_slice("tls", "shop")])
         assert [dataclasses.astuple(p) for p in chosen] == [("shop", "tls", 443, "", "https")]
         assert skipped == ["Service shop/ext: ExternalName (no endpoints in the cluster)"]
+
+
+def test_an_empty_bind_address_binds_every_interface() -> None:
+    from kubepci.analysis.flags import binds_all_interfaces
+
+    # SecureServingOptions: an unset BindAddress listens on all interfaces.
+    assert binds_all_interfaces(flags_of("kube-scheduler", **{"bind-address": ""}))
+    assert binds_all_interfaces(flags_of("kube-scheduler", **{"bind-address": "::"}))
+    assert not binds_all_interfaces(flags_of("kube-scheduler", **{"bind-address": "127.0.0.1"}))
+
+
+def test_every_client_listener_gap_is_joined() -> None:
+    from kubepci.analysis.flags import etcd_client_auth_gap
+
+    two = flags_of("etcd", **{"listen-client-urls": "http://10.0.0.1:2379,http://127.0.0.1:2379"})
+    gaps = etcd_client_auth_gap(two).split("; ")
+    assert len(gaps) == 2 and "http://10.0.0.1:2379" in gaps[0]
