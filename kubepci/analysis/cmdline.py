@@ -242,20 +242,20 @@ def _pflag_short(
             else:
                 parsed.refused.append(f"unknown shorthand flag: {letter!r} in {token}")
             return
-        kind = kinds.get(name, "scalar")
+        kind = kinds[name]  # every shorthand names a flag of the same table
         if len(letters) > 2 and letters[1] == "=":
             parsed.occurrences.append(Occurrence(name, letters[2:], token))
-            letters = ""
-        elif kind == "bool":
+            return
+        if kind == "bool":
             parsed.occurrences.append(Occurrence(name, "true", token))
             letters = letters[1:]
         elif len(letters) > 1:
             parsed.occurrences.append(Occurrence(name, letters[1:], token))
-            letters = ""
+            return
         elif rest:
             parsed.occurrences.append(Occurrence(name, rest[0], f"{token} {rest[0]}"))
             rest.pop(0)
-            letters = ""
+            return
         else:
             parsed.refused.append(f"flag needs an argument: -{letter} in {token}")
             return
