@@ -1,6 +1,7 @@
-"""etcd's command line read for a version whose flags the tables do not hold.
+"""Command-line edges the recorded oracle does not reach.
 
-Go's flag package (flag.FlagSet.parseOne) is the reference for a known version: the
+etcd's command line read for a version whose flags the tables do not hold: Go's flag
+package (flag.FlagSet.parseOne) is the reference for a known version: the
 oracle in tests/data/control_plane/ records its answers. For another version, a name the
 tables do not know is read as set (its value the next argument when that is no flag),
 and said so in the evidence, instead of refusing the whole command line.
@@ -46,3 +47,12 @@ def test_bad_syntax_and_an_equals_sign_first() -> None:
     # The name runs to the first "=" after its first character.
     (occurrence,) = parse_goflag(["--name=a=b"], KINDS).occurrences
     assert occurrence == Occurrence("name", "a=b", "--name=a=b")
+
+
+def test_csv_records_around_letters_go_does_not_split_on() -> None:
+    from kubepci.analysis.cmdline import csv_record
+
+    # encoding/csv: only "," and line ends end a field; a quote must close before one.
+    assert csv_record("aXb") == ["aXb"]
+    assert csv_record('"a"X') is None
+    assert csv_record("\r\nab") == ["ab"]  # an empty first line, CRLF-terminated, skipped
