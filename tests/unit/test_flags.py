@@ -957,3 +957,59 @@ def test_every_client_listener_gap_is_joined() -> None:
     two = flags_of("etcd", **{"listen-client-urls": "http://10.0.0.1:2379,http://127.0.0.1:2379"})
     gaps = etcd_client_auth_gap(two).split("; ")
     assert len(gaps) == 2 and "http://10.0.0.1:2379" in gaps[0]
+
+
+class TestEtcdEnvironment:
+    FROM_CONFIGMAP = {"configMapKeyRef": {"name": "etcd-env", "key": "v"}}
+
+    def test_a_settings_file_named_from_an_unread_source(self) -> None:
+        flags = one("etcd", env=[{"name": "ETCD_CONFIG_FILE", "valueFrom": self.FROM_CONFIGMAP}])
+        why = "ETCD_CONFIG_FILE is set from a source the suite does not read"
+        assert flags.unresolved == {"config-file": why}
+        assert flags.unknown_rest == why
+        assert "config-file" not in flags.explicit
+
+    def test_a_settings_file_on_the_command_line_wins_over_the_environment(self) -> None:
+        flags = one(
+            "etcd",
+            "--config-file=/c.yaml",
+            env=[{"name": "ETCD_CONFIG_FILE", "valueFrom": self.FROM_CONFIGMAP}],
+        )
+        assert flags.unresolved == {} and flags.settings_file == "/c.yaml"
+
+    def test_a_settings_file_from_the_environment_says_where_it_came_from(self) -> None:
+        flags = one("etcd", env=[{"name": "ETCD_CONFIG_FILE", "value": "/e.yaml"}])
+        assert flags.origins["config-file"] == "ETCD_CONFIG_FILE=/e.yaml"
+        assert flags.source("config-file") == (
+            "ETCD_CONFIG_FILE=/e.yaml in the environment of pod kube-system/etcd-cp-1"
+        )
+
+    def test_variables_become_settings_and_each_limit_is_said(self) -> None:
+        flags = one(
+            "etcd",
+            "--name=cp-1",
+            env=[
+                {"name": "ETCD_VERSION", "value": "3.6"},
+                {"name": "ETCD_NAME", "value": "other"},
+                {"name": "ETCD_DATA_DIR", "valueFrom": self.FROM_CONFIGMAP},
+                {"name": "ETCD_CLIENT_CERT_AUTH", "value": "true"},
+            ],
+            envFrom=[{"configMapRef": {"name": "etcd-env"}}],
+        )
+        assert flags.refused == [
+            "ETCD_NAME in the environment shadows --name on the command line: etcd exits "
+            "(pkg/flags verifyEnv)"
+        ]
+        assert flags.unresolved == {
+            "data-dir": "ETCD_DATA_DIR is set from a source the suite does not read"
+        }
+        assert flags.explicit["client-cert-auth"] == "true"
+        assert "version" not in flags.explicit
+        assert flags.unknown_rest == (
+            "the container takes variables from envFrom sources the suite does not read, and "
+            "etcd reads any ETCD_* variable among them as a flag"
+        )
+        assert flags.notes[-1] == (
+            "ETCD_* variables the image itself sets are not visible through the API; only the "
+            "pod's own env is read"
+        )
