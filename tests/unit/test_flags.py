@@ -959,11 +959,12 @@ def test_every_client_listener_gap_is_joined() -> None:
     assert len(gaps) == 2 and "http://10.0.0.1:2379" in gaps[0]
 
 
-class TestEtcdEnvironment:
-    FROM_CONFIGMAP = {"configMapKeyRef": {"name": "etcd-env", "key": "v"}}
+FROM_CONFIGMAP = {"configMapKeyRef": {"name": "etcd-env", "key": "v"}}
 
+
+class TestEtcdEnvironmentLimits:
     def test_a_settings_file_named_from_an_unread_source(self) -> None:
-        flags = one("etcd", env=[{"name": "ETCD_CONFIG_FILE", "valueFrom": self.FROM_CONFIGMAP}])
+        flags = one("etcd", env=[{"name": "ETCD_CONFIG_FILE", "valueFrom": FROM_CONFIGMAP}])
         why = "ETCD_CONFIG_FILE is set from a source the suite does not read"
         assert flags.unresolved == {"config-file": why}
         assert flags.unknown_rest == why
@@ -973,7 +974,7 @@ class TestEtcdEnvironment:
         flags = one(
             "etcd",
             "--config-file=/c.yaml",
-            env=[{"name": "ETCD_CONFIG_FILE", "valueFrom": self.FROM_CONFIGMAP}],
+            env=[{"name": "ETCD_CONFIG_FILE", "valueFrom": FROM_CONFIGMAP}],
         )
         assert flags.unresolved == {} and flags.settings_file == "/c.yaml"
 
@@ -991,7 +992,7 @@ class TestEtcdEnvironment:
             env=[
                 {"name": "ETCD_VERSION", "value": "3.6"},
                 {"name": "ETCD_NAME", "value": "other"},
-                {"name": "ETCD_DATA_DIR", "valueFrom": self.FROM_CONFIGMAP},
+                {"name": "ETCD_DATA_DIR", "valueFrom": FROM_CONFIGMAP},
                 {"name": "ETCD_CLIENT_CERT_AUTH", "value": "true"},
             ],
             envFrom=[{"configMapRef": {"name": "etcd-env"}}],
