@@ -108,22 +108,25 @@ def service_account_token_secrets(token_secrets: Sequence[Obj]) -> list[Obj]:
 
 def annotated_copies(secrets: Sequence[Obj], token_secrets: Sequence[Obj]) -> list[Obj]:
     """Secrets that carry the token annotation but are not of the token type."""
+    # A Secret is namespaced: its namespace is always set (and kept by the trimmer).
     typed = {
-        (s["metadata"].get("namespace", ""), s["metadata"]["name"])
+        (s["metadata"]["namespace"], s["metadata"]["name"])
         for s in service_account_token_secrets(token_secrets)
     }
     return [
         s
         for s in legacy_token_secrets(secrets)
-        if (s["metadata"].get("namespace", ""), s["metadata"]["name"]) not in typed
+        if (s["metadata"]["namespace"], s["metadata"]["name"]) not in typed
     ]
 
 
 def legacy_token_detail(secret: Obj) -> str:
-    meta = secret.get("metadata") or {}
-    account = (meta.get("annotations") or {}).get(LEGACY_TOKEN_ANNOTATION, "?")
+    """One token Secret's finding. Its account annotation is required of the type
+    (core/validation ValidateSecret: kubernetes.io/service-account.name)."""
+    meta = secret["metadata"]
+    account = meta["annotations"][LEGACY_TOKEN_ANNOTATION]
     labels = meta.get("labels") or {}
-    parts = [f"long-lived token for ServiceAccount {meta.get('namespace')}/{account}"]
+    parts = [f"long-lived token for ServiceAccount {meta['namespace']}/{account}"]
     if LAST_USED_LABEL in labels:
         parts.append(f"last used {labels[LAST_USED_LABEL]}")
     else:
