@@ -221,8 +221,19 @@ def _row(name: str, t: Tally) -> str:
     return f"| {name} | " + " | ".join(cells) + " |"
 
 
-def report(modules: list[Module], seconds: float | None, jobs: int) -> int:
-    """Write RESULTS.md from mutmut's records; the number of survivors left unargued."""
+def _head() -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def report(
+    modules: list[Module], seconds: float | None, jobs: int, started_at: str | None = None
+) -> int:
+    """Write RESULTS.md from mutmut's records; the number of survivors left unargued.
+
+    ``started_at``: the commit the run started on (mutmut copies the tests then, so later
+    commits' tests are not in its results); None when only the report is rewritten."""
     argued, excluded = arguments()
     tallies = {m.path: tally(m) for m in modules}
     analysis, mapping = Tally(), Tally()
@@ -231,9 +242,6 @@ def report(modules: list[Module], seconds: float | None, jobs: int) -> int:
         total.counts.update(tallies[module.path].counts)
     head = "| module | mutants | " + " | ".join(COLUMNS) + " | score |"
     rule = "|---" * (len(COLUMNS) + 3) + "|"
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
     lines = [
         "# Mutation testing: results",
         "",
@@ -243,7 +251,14 @@ def report(modules: list[Module], seconds: float | None, jobs: int) -> int:
         f"- mutmut {version('mutmut')}, tests: `tests/unit` less the whole-suite replays "
         "and the plumbing tests (`LEFT_OUT` in tests/unit/conftest.py), "
         f"{jobs} worker(s), "
-        f"at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on commit {commit or '?'} (work tree).",
+        f"at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
+        + (
+            f"the run started on commit {started_at or '?'} (its tests and work tree, "
+            "copied then, are what it judged)."
+            if seconds is not None
+            else f"rewritten on commit {_head() or '?'} from the records of earlier runs "
+            "(each judged the tests of the commit it started on)."
+        ),
         f"- wall time of this run: {_duration(seconds)}."
         if seconds is not None
         else "- report rewritten from earlier runs (`--report`).",
@@ -318,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     modules = selection(options.modules)
     seconds = None
     code = 0
+    started_at = _head()
     if not options.report:
         start = time.monotonic()
         work = to_run(modules, options.rerun)
@@ -326,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("mutation: nothing to run, every selected mutant has a result")
         seconds = time.monotonic() - start
-    unargued = report(selection([]), seconds, options.jobs)
+    unargued = report(selection([]), seconds, options.jobs, started_at)
     print(f"mutation: {unargued} survivor(s) not argued in {EQUIVALENT.relative_to(ROOT)}")
     if code:
         print(f"mutation: mutmut exited {code}: its results are partial", file=sys.stderr)
