@@ -220,9 +220,8 @@ def api_server_anonymous(flags: ComponentFlags, file: ConfigFile | None) -> Anon
     if enabled and not flags.get("authorization-config"):
         chain, _ = authorizer_chain(flags, None)
         if chain is not None and ALWAYS_ALLOW in chain:
-            return AnonymousAuth(
+            return AnonymousAuth(  # known, and not enabled (the field's default)
                 True,
-                False,
                 how=how + "; reset to false because the authorization modes hold AlwaysAllow "
                 "(ApplyAuthorization; AlwaysAllow itself is judged as an authorizer finding)",
             )

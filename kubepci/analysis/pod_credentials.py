@@ -223,7 +223,7 @@ def pod_credentials(
     # secretRef.
     meta, spec = pod["metadata"], pod.get("spec") or {}
     namespace = str(meta["namespace"])
-    own = str(spec.get("serviceAccountName") or "default")
+    own = str(spec["serviceAccountName"])  # "default" where none is named (trim.pod)
     own_ref = f"{namespace}/{own}"
     automount = should_automount(pod, accounts)
     pod_says = spec.get("automountServiceAccountToken")

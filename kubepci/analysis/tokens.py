@@ -36,7 +36,7 @@ def is_mirror_pod(pod: Obj) -> bool:
 
 def service_account_index(service_accounts: Sequence[Obj]) -> dict[tuple[str, str], Obj]:
     return {
-        (str(sa["metadata"].get("namespace", "")), str(sa["metadata"]["name"])): sa
+        (str(sa["metadata"]["namespace"]), str(sa["metadata"]["name"])): sa
         for sa in service_accounts
     }
 
@@ -45,9 +45,11 @@ def should_automount(pod: Obj, accounts: dict[tuple[str, str], Obj]) -> Automoun
     """The ServiceAccount admission plugin's decision: pod setting over ServiceAccount
     setting over the default true (plugin/pkg/admission/serviceaccount/admission.go
     ``shouldAutomount``), judged against the ServiceAccount as it is now."""
+    # The trimmer writes the namespace and the account name, "default" where the pod names
+    # none, as the ServiceAccount admission plugin sets it (kubepci/access/trim.py pod).
     spec = pod.get("spec") or {}
-    namespace = str(pod["metadata"].get("namespace", ""))
-    sa_name = str(spec.get("serviceAccountName") or "default")
+    namespace = str(pod["metadata"]["namespace"])
+    sa_name = str(spec["serviceAccountName"])
     if "automountServiceAccountToken" in spec:
         value = bool(spec["automountServiceAccountToken"])
         return Automount(

@@ -49,8 +49,8 @@ class Workloads:
             meta, spec = pod["metadata"], pod.get("spec") or {}
             namespace = str(meta["namespace"])
             # The ServiceAccount admission plugin sets "default" where a pod names none
-            # (plugin/pkg/admission/serviceaccount/admission.go).
-            account = str(spec.get("serviceAccountName") or "default")
+            # (plugin/pkg/admission/serviceaccount/admission.go); the trimmer writes it so.
+            account = str(spec["serviceAccountName"])
             accounts.add((namespace, account))
             if tokens.is_mirror_pod(pod):
                 continue  # static pods get no ServiceAccount token

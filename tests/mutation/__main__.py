@@ -165,7 +165,25 @@ def to_run(modules: list[Module], rerun: bool) -> list[str]:
     return arguments
 
 
+def forget_stale_test_map() -> None:
+    """Delete mutmut's map of which tests reach which function when a test changed since.
+
+    mutmut 3 collects the map again only for functions whose source changed: a test that
+    was edited to reach a function it did not reach before stays out of that function's
+    mutant runs, and its kills go unseen (found in session 7: a refusal assertion added to
+    an existing test killed a mutant that the run still listed as a survivor).
+    """
+    stats = MUTANTS / "mutmut-stats.json"
+    if not stats.exists():
+        return
+    newest = max(p.stat().st_mtime for p in (ROOT / "tests").rglob("*.py"))
+    if newest > stats.stat().st_mtime:
+        print("mutation: tests changed since mutmut's test map was made: collecting it again")
+        stats.unlink()
+
+
 def run_mutmut(arguments: list[str], jobs: int) -> int:
+    forget_stale_test_map()
     command = [str(Path(sys.executable).parent / "mutmut"), "run", f"--max-children={jobs}"]
     print(f"mutation: mutmut run on {len(arguments)} pattern(s)/mutant(s), {jobs} worker(s)")
     return subprocess.call([*command, *arguments], cwd=ROOT)

@@ -363,3 +363,55 @@ def test_selectors_compare_whatever_the_order_of_their_labels() -> None:
     other = {"clusterRoleSelectors": [{"matchLabels": {"a": "2", "b": "1"}}]}
     assert _aggregation(one) == _aggregation(other) == ['[{"a": "2", "b": "1"}, []]']
     assert _aggregation({"clusterRoleSelectors": []}) is None
+
+
+def test_objects_read_from_a_data_set_directly() -> None:
+    # load_default_policy is cached (and loaded when this module is imported): read the
+    # data set again so that the reading itself is what is tested.
+    from kubepci.analysis.defaults import _objects
+
+    objects = _objects(["kubeadm-v1.35.json", "kubernetes-v1.35.json"])
+    admins = objects[("ClusterRoleBinding", "", "kubeadm:cluster-admins")]
+    assert (admins.provenance, admins.set_aside, admins.source) == (
+        "kubeadm v1.35",
+        False,
+        "cmd/kubeadm/app/phases/kubeconfig/kubeconfig.go:663",
+    )
+    assert admins.reason.startswith("kubeadm binds cluster-admin")
+    assert set(admins.body) == {"roleRef", "subjects"}
+    proxy = objects[("Role", "kube-system", "kube-proxy")]
+    assert (proxy.set_aside, proxy.reason, set(proxy.body)) == (True, "", {"rules"})
+    admin = objects[("ClusterRole", "", "admin")]
+    assert (admin.provenance, admin.set_aside, admin.reason, admin.source) == (
+        "kubernetes v1.35",
+        True,
+        "",
+        "",
+    )
+
+
+def test_coverage_edges_of_the_escalation_check() -> None:
+    from kubepci.analysis.defaults import _resources_cover, _subject, _url_covers
+
+    # resourceCoversAll: "*/" and everything after the first "/".
+    assert _resources_cover(("*/y/z",), ("x/y/z",))
+    assert not _resources_cover(("*/z",), ("x/y/z",))
+    # nonResourceURLCovers trims only the trailing stars.
+    assert not _url_covers("/apiX*", "/api/foo")
+    assert _url_covers("/api*", "/api/foo")
+    # A rule naming resourceNames covers only those names, never the unnamed request.
+    assert not covers([rule(["get"], ["secrets"], names=["XXXX"])], [rule(["get"], ["secrets"])])
+    assert not covers([rule(["get"], ["secrets"], names=[""])], [rule(["get"], ["secrets"])])
+    # SetDefaults_Subject and the binding namespace of a ServiceAccount.
+    sa_subject = {"kind": "ServiceAccount", "name": "a", "namespace": "x"}
+    assert _subject(sa_subject, "y") == ("ServiceAccount", "", "a", "x")
+    assert _subject({"kind": "ServiceAccount", "name": "a"}, "y") == (
+        "ServiceAccount",
+        "",
+        "a",
+        "y",
+    )
+    rbac = "rbac.authorization.k8s.io"
+    assert _subject({"kind": "User", "name": "u"}, "y") == ("User", rbac, "u", "")
+    assert _subject({"kind": "Group", "name": "g"}, "") == ("Group", rbac, "g", "")
+    assert _subject({"kind": "Other", "name": "o"}, "") == ("Other", "", "o", "")
