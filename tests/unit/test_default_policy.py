@@ -298,29 +298,6 @@ def test_version_selection(server: str, used: str, exact: bool) -> None:
 
 
 # ------------------------------------------------------------- the data and the words
-def test_each_object_as_loaded_from_its_data_set() -> None:
-    admins = POLICY.lookup("ClusterRoleBinding", "", "kubeadm:cluster-admins")
-    assert admins is not None
-    assert (admins.provenance, admins.set_aside, admins.source) == (
-        "kubeadm v1.35",
-        False,
-        "cmd/kubeadm/app/phases/kubeconfig/kubeconfig.go:663",
-    )
-    assert admins.reason.startswith("kubeadm binds cluster-admin to the kubeadm:cluster-admins")
-    assert set(admins.body) == {"roleRef", "subjects"}  # the record's own fields left out
-    kube_proxy = POLICY.lookup("Role", "kube-system", "kube-proxy")
-    assert kube_proxy is not None and set(kube_proxy.body) == {"rules"}
-    assert (kube_proxy.set_aside, kube_proxy.reason) == (True, "")
-    admin = POLICY.lookup("ClusterRole", "", "admin")
-    assert admin is not None
-    assert (admin.provenance, admin.set_aside, admin.reason, admin.source) == (
-        "kubernetes v1.35",
-        True,
-        "",
-        "",
-    )
-
-
 def test_one_object_in_two_data_sets_is_refused() -> None:
     from kubepci.analysis.defaults import _objects
 
