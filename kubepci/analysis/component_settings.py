@@ -118,18 +118,13 @@ class ComponentFlags:
             return ""  # etcdmain configFromCmdLine: no default advertised URL then
         return self.default(name)
 
-    @property
-    def defaults(self) -> dict[str, str]:
-        """Every flag of the component with its default (flag_specs, from its flag set)."""
-        return DEFAULTS[self.component]
-
     def default(self, name: str) -> str:
-        """The flag's default as the component's flag set holds it.
+        """The flag's default as the component's flag set holds it (flag_specs).
 
         A name the component has no flag for is a KeyError, not "": a check that asks
         for a misspelt or foreign flag must fail, not read an empty setting.
         """
-        return self.defaults[name]
+        return DEFAULTS[self.component][name]
 
     def values(self, name: str) -> list[str]:
         """A list flag's items in order: a StringSlice's value is one CSV record
