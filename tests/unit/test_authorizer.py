@@ -603,3 +603,22 @@ def test_index_agrees_with_go_order_visit(drawn: tuple[rc.Case, list]) -> None:
             identity,
             request,
         )
+
+
+@pytest.mark.parametrize(
+    ("name", "groups", "expected"),
+    [
+        # AuthenticatedGroupAdder (k8s.io/apiserver/pkg/authentication/group/
+        # authenticated_group_adder.go) leaves a user alone who already carries either
+        # catch-all group, and never adds system:authenticated to the anonymous user.
+        ("alice", ["devs"], ("devs", "system:authenticated")),
+        ("alice", ["system:authenticated", "devs"], ("system:authenticated", "devs")),
+        ("alice", ["devs", "system:unauthenticated"], ("devs", "system:unauthenticated")),
+        ("system:anonymous", ["devs"], ("devs",)),
+        ("system:anonymous", [], ()),
+    ],
+)
+def test_the_authenticated_group_is_added_as_the_adder_adds_it(
+    name: str, groups: list[str], expected: tuple[str, ...]
+) -> None:
+    assert Identity.authenticated_user(name, groups) == Identity(name, expected)

@@ -1876,3 +1876,124 @@ def test_a_class_held_through_several_grants_names_the_first_two() -> None:
     assert "ClusterRole r0 → get,list on */*" in text
     assert "ClusterRole r1 → create,update on */*" in text
     assert "r2" not in text
+
+
+class TestWildcardWitness:
+    """The request that proves a wildcard rule (``_wildcards``): a verb, group or resource
+    no real request uses stands for the "*", so the evidence shows the rule allows any
+    value there, not just one that happens to be listed beside it."""
+
+    WILD = "wildcard-permissions"
+
+    def witness(self, rules: list[Obj], via: str = "crb") -> Request:
+        return holding(report(granted(rules, via, "sa")), BOT, self.WILD).witness[1]
+
+    def test_a_wildcard_verb_is_proven_with_a_verb_no_request_uses(self) -> None:
+        witness = self.witness([rule(["*"], ["pods"])])
+        assert (witness.verb, witness.group, witness.resource) == ("kubepci-any-verb", "", "pods")
+
+    def test_wildcard_groups_and_resources_are_proven_with_invented_ones(self) -> None:
+        witness = self.witness([rule(["get"], ["*"], ["*"])])
+        assert (witness.verb, witness.group, witness.resource) == (
+            "get",
+            "kubepci.invalid",
+            "kubepci-any",
+        )
+
+    def test_a_namespaced_wildcard_is_proven_in_its_namespace(self) -> None:
+        witness = self.witness([rule(["*"], ["pods"])], via="rb-role")
+        assert witness.namespace == NS
+
+    @pytest.mark.parametrize(
+        "before",
+        [
+            pytest.param(rule(["get"], ["pods"]), id="a rule without a wildcard"),
+            pytest.param(rule(["*"], ["pods"], names=["one"]), id="a wildcard bounded by names"),
+        ],
+    )
+    def test_a_wildcard_after_other_rules_of_the_role_is_found(self, before: Obj) -> None:
+        hit = holding(
+            report(granted([before, rule(["*"], ["configmaps"])], "crb", "sa")), BOT, self.WILD
+        )
+        assert hit.witness[1].resource == "configmaps"
+
+
+class TestEscalateNeedsABoundRoleItMayUpdate:
+    """escalation_check.go lets escalate write any rule into the role written; the holder
+    gains those rules only through a binding of that very role to it, which it may update
+    (``_escalated``): the role's name, namespace and kind decide, not the verbs alone."""
+
+    def test_escalate_and_update_limited_to_its_own_role_by_name(self) -> None:
+        sa = WHO["sa"][0]
+        objects = [
+            # A binding to another role comes first in the authorizer's order.
+            role("peek", NS, [rule(["get"], ["pods"])]),
+            role_binding("a-peek", NS, "peek", [sa]),
+            role("self", NS, [rule(["escalate", "update"], ["roles"], RBAC, names=["self"])]),
+            role_binding("self", NS, "self", [sa]),
+        ]
+        path = holding(report(objects), BOT, "read-secrets").path()
+        assert "acts as any rule in payments" in path
+
+    def test_a_role_bound_in_another_namespace_is_out_of_the_escalate_grant(self) -> None:
+        sa = WHO["sa"][0]
+        objects = [
+            # escalate on Roles in payments, where only a ClusterRole is bound to it.
+            cluster_role("esc", [rule(["escalate"], ["roles"], RBAC)]),
+            role_binding("esc", NS, "esc", [sa], role_kind="ClusterRole"),
+            cluster_role("upd", [rule(["update"], ["roles"], RBAC)]),
+            cluster_role_binding("upd", "upd", [sa]),
+            # A Role it may update but not escalate, bound to it in web.
+            role("b", "web", [rule(["get"], ["pods"])]),
+            role_binding("b", "web", "b", [sa]),
+        ]
+        assert held(report(objects), BOT) == {"escalate-roles"}
+
+    def test_a_cluster_role_is_updated_cluster_wide_even_when_a_namespace_binds_it(self) -> None:
+        sa = WHO["sa"][0]
+        objects = [
+            # escalate and create ClusterRoles: a new one is bound to nobody.
+            cluster_role("esc", [rule(["escalate", "create"], ["clusterroles"], RBAC)]),
+            cluster_role_binding("esc", "esc", [sa]),
+            # update on clusterroles granted in a namespace allows no ClusterRole update:
+            # the request for a cluster-scoped object carries no namespace.
+            role("upd", NS, [rule(["update"], ["clusterroles"], RBAC)]),
+            role_binding("upd", NS, "upd", [sa]),
+            cluster_role("x", [rule(["get"], ["pods"])]),
+            role_binding("x", NS, "x", [sa], role_kind="ClusterRole"),
+        ]
+        # create is an RBAC write of its own; no rule is gained.
+        assert held(report(objects), BOT) == {"escalate-roles", "rbac-writes"}
+
+
+class TestImpersonatingNamedIdentities:
+    """impersonation.go checks a named user as ``users`` and a ServiceAccount as
+    ``serviceaccounts`` in its namespace (``_impersonated``): the holder gains what the
+    named identities hold, and only theirs."""
+
+    def admin(self, subject: Obj, name: str = "admin") -> list[Obj]:
+        return [CLUSTER_ADMIN, cluster_role_binding(name, "cluster-admin", [subject])]
+
+    def test_a_user_listed_after_a_service_account_shaped_name_is_impersonable(self) -> None:
+        names = [service_account_username("web", "ops"), "zoe"]
+        rules = [rule(["impersonate"], ["users"], names=names)]
+        rep = report(granted(rules, "crb", "sa"), self.admin(subject_user("zoe")))
+        assert ADMIN in held(rep, BOT)
+
+    def test_a_namespaced_grant_names_accounts_of_its_namespace_only(self) -> None:
+        rules = [rule(["impersonate"], ["serviceaccounts"], names=["ops"])]
+        rep = report(
+            granted(rules, "rb-role", "sa"),
+            self.admin(subject_sa("ops", "web")),
+            sas=[service_account("ops", "web"), service_account("ops", NS)],
+        )
+        assert ADMIN not in held(rep, BOT)
+
+    def test_a_cluster_wide_grant_names_the_account_in_every_namespace(self) -> None:
+        rules = [rule(["impersonate"], ["serviceaccounts"], names=["ops"])]
+        rep = report(
+            granted(rules, "crb", "sa"),
+            self.admin(subject_sa("ops", "web")),
+            sas=[service_account("ops", "web")],
+        )
+        assert ADMIN in held(rep, BOT)
