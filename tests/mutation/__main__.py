@@ -213,10 +213,19 @@ def diff(module: Module, mutant: str) -> str:
 
 
 def changed_line(text: str) -> str:
-    """The mutated line(s), stripped: what an argument in equivalent.yaml is matched on."""
-    return " / ".join(
-        line[1:].strip() for line in text.splitlines() if line.startswith("+") and line[1:].strip()
-    )
+    """The mutated line(s), stripped: what an argument in equivalent.yaml is matched on.
+    A mutant that only deletes (an argument left out of a call) is named by the deleted
+    line(s), marked ``deleted:``."""
+
+    def side(mark: str) -> list[str]:
+        return [
+            line[1:].strip()
+            for line in text.splitlines()
+            if line.startswith(mark) and not line.startswith(mark * 3) and line[1:].strip()
+        ]
+
+    added = side("+")
+    return " / ".join(added) if added else " / ".join(f"deleted: {x}" for x in side("-"))
 
 
 def arguments() -> tuple[dict[tuple[str, str], str], dict[str, str]]:

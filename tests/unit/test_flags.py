@@ -882,6 +882,14 @@ class TestEndpoints:
         (only,) = endpoints.node_addresses([dual])
         assert only.address == "10.0.0.4"
 
+    def test_an_internal_ip_entry_without_an_address_is_no_address(self) -> None:
+        # The ExternalIP is used, not a placeholder for the empty InternalIP.
+        bare = node(
+            "e", internal_ip=None, addresses=[("InternalIP", ""), ("ExternalIP", "203.0.113.9")]
+        )
+        (only,) = endpoints.node_addresses([bare])
+        assert only.address == "203.0.113.9"
+
     def test_component_urls(self) -> None:
         nodes = endpoints.node_addresses([node("cp-1", "10.0.0.1"), node("cp-2", "fd00::2")])
         scheduler = flags_of("kube-scheduler")

@@ -158,6 +158,8 @@ def test_more_redirects_than_followed(hops: int, status: int, unjudged: bool) ->
     assert answer.probe is probe
     limited = f"302 → 302 → 302 → 302 → 302 → {status}: more than 5 redirects"
     assert (answer.why == limited) is unjudged
+    # Five requests are four redirects followed: within the limit, judged on the last.
+    assert ("more than 5 redirects" in answer.why) is unjudged
 
 
 def test_a_port_that_refuses_and_speaks_no_http_cannot_serve() -> None:

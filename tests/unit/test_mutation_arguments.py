@@ -63,3 +63,8 @@ def test_the_mutated_line_is_the_added_side_of_the_diff() -> None:
         '+    return "TRUE" if value else "false"\n'
     )
     assert changed_line(diff) == 'return "TRUE" if value else "false"'
+
+
+def test_a_mutant_that_only_deletes_is_named_by_the_deleted_line() -> None:
+    diff = "     return AnonymousAuth(\n         True,\n-        False,\n         how=how,\n"
+    assert changed_line(diff) == "deleted: False,"
