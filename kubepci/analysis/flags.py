@@ -137,8 +137,11 @@ def _apply_etcd_environment(
     occurrences = []
     for name in KINDS["etcd"]:
         key = etcd.env_name(name)
-        if key not in env or name in ("version", "config-file"):
-            continue  # ETCD_VERSION is unset before the environment is read
+        # ETCD_VERSION is unset before the environment is read. An ETCD_CONFIG_FILE that
+        # reaches here is empty (etcd read a set one as its file above), and shadows a
+        # --config-file= given empty as any variable shadows its flag.
+        if key not in env or name == "version":
+            continue
         if name in on_command_line:
             flags.refused.append(
                 f"{key} in the environment shadows --{name} on the command line: etcd exits "
@@ -203,21 +206,47 @@ def component_flags(
         parsed = cmdline.parse_pflag(args, KINDS[component], SHORTHANDS[component], known)
     marker = cmdline.UNRESOLVED
     if any(marker in t for t in [*parsed.refused, *parsed.positional]) or any(
-        marker in o.name or marker in o.token.split("=", 1)[0] for o in parsed.occurrences
+        marker in o.name or marker in _written_flag(o.token) for o in parsed.occurrences
     ):
         # A $(VAR) stands where a flag may be: what follows cannot be read with certainty.
         flags.unknown_rest = "; ".join(notes) or "a flag comes from an unresolved $(VAR)"
     flags.refused += [r for r in parsed.refused if marker not in r]
     flags.notes += parsed.assumed
     _settings_from(parsed.occurrences, KINDS[component], flags)
-    if flags.explicit.get("version", "false") != "false":
-        flags.refused.append(f"{flags.origins['version']}: prints its version and exits")
+    version = flags.explicit.get("version")
+    if version is not None and cmdline.parse_go_bool(version) is not False:
+        flags.refused.append(_version_refusal(component, version, flags.origins["version"]))
     if flags.explicit.get("help") == "true":
         flags.refused.append("--help: prints its help and exits")
     if component == "etcd":
         _apply_etcd_environment(container, flags, set(flags.explicit))
     _mark_unresolved(flags, notes)
     return flags
+
+
+def _written_flag(token: str) -> str:
+    """The flag part of an occurrence as written: before "=" or the following value
+    (pflag parseLongArg and Go's flag.parseOne take a separate value verbatim, so a $(VAR)
+    there is only that value)."""
+    return token.split(" ", 1)[0].split("=", 1)[0]
+
+
+def _version_refusal(component: str, value: str, written: str) -> str:
+    """Why a --version other than a false one stops the suite reading the component.
+
+    A false value (strconv.ParseBool: 0, f, F, false, FALSE, False) starts it as usual.
+    Kubernetes: component-base/version/verflag/verflag.go versionValue.Set and
+    PrintAndExitIfRequested (raw or true print the version and exit; a "v" value sets the
+    version the component reports, if the binary accepts it). etcd: a Go bool flag
+    (etcdmain/config.go parse, printVersion)."""
+    if cmdline.parse_go_bool(value) or (component != "etcd" and value == "raw"):
+        return f"{written}: prints its version and exits"
+    if component != "etcd" and value.startswith("v"):
+        return (
+            f"{written}: overrides the version the component reports, which the suite does "
+            "not judge"
+        )
+    return f"{written}: not a value the component accepts, so it exits"
 
 
 # ----------------------------------------------------------------------- discovery
