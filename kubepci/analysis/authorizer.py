@@ -16,6 +16,7 @@ cases. Where the two disagree, this module is wrong.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,14 +38,28 @@ def service_account_username(namespace: str, name: str) -> str:
     return f"{SERVICE_ACCOUNT_PREFIX}{namespace}:{name}"
 
 
+# apimachinery/pkg/util/validation/validation.go: IsDNS1123Label (a namespace name) and
+# IsDNS1123Subdomain (a ServiceAccount name).
+_DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_NAMESPACE_NAME = re.compile(rf"{_DNS1123_LABEL}")
+_SUBDOMAIN = re.compile(rf"{_DNS1123_LABEL}(\.{_DNS1123_LABEL})*")
+
+
 def split_service_account_username(username: str) -> tuple[str, str] | None:
-    """(namespace, name) of a ServiceAccount username, as SplitUsername parses it."""
+    """(namespace, name) of a ServiceAccount username, as SplitUsername parses it
+    (k8s.io/apiserver/pkg/authentication/serviceaccount/util.go): a name whose parts are
+    no valid namespace and ServiceAccount names is an ordinary user's."""
     if not username.startswith(SERVICE_ACCOUNT_PREFIX):
         return None
     parts = username[len(SERVICE_ACCOUNT_PREFIX) :].split(":")
-    if len(parts) != 2 or not parts[0] or not parts[1]:
+    if len(parts) != 2:
         return None
-    return parts[0], parts[1]
+    namespace, name = parts
+    if len(namespace) > 63 or not _NAMESPACE_NAME.fullmatch(namespace):
+        return None
+    if len(name) > 253 or not _SUBDOMAIN.fullmatch(name):
+        return None
+    return namespace, name
 
 
 @dataclass(frozen=True, order=True)

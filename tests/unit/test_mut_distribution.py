@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubepci.analysis.distribution import Distribution, managed_authentication
+from kubepci.analysis.distribution import Distribution, api_server_endpoints, managed_authentication
 
 PREAMBLE = (
     "{provider} runs the API server; the provider's IAM is assumed to authenticate people, "
@@ -42,3 +42,35 @@ WHAT = {
 def test_the_attestation_asked_of_each_provider(name: str) -> None:
     provider, what = WHAT[name]
     assert managed_authentication(Distribution(name)) == PREAMBLE.format(provider=provider) + what
+
+
+# ------------------------------------------------------------------ the API server's endpoints
+# Found by ``make mutation`` (second run): every test gave a trimmed EndpointSlice, which
+# carries the Service name in metadata.service; the untrimmed one (a recorded pack, or a
+# slice listed without the trimmer) carries it only as the label the API server's
+# endpoint reconciler sets (pkg/controlplane/reconcilers/endpointsadapter.go:
+# discovery.LabelServiceName).
+
+
+def untrimmed_slice(namespace: str, service: str, *addresses: str) -> dict[str, object]:
+    return {
+        "metadata": {
+            "name": service,
+            "namespace": namespace,
+            "labels": {"kubernetes.io/service-name": service},
+        },
+        "endpoints": [{"addresses": [a], "conditions": {"ready": True}} for a in addresses],
+    }
+
+
+def test_the_api_servers_untrimmed_slice_is_found_by_its_service_label() -> None:
+    slices = [
+        untrimmed_slice("default", "web", "10.0.0.7"),
+        untrimmed_slice("default", "kubernetes", "192.0.2.2", "192.0.2.3"),
+    ]
+    assert api_server_endpoints(slices) == ["192.0.2.2", "192.0.2.3"]
+
+
+def test_an_unlabelled_slice_is_no_services() -> None:
+    unlabelled = {"metadata": {"name": "kubernetes", "namespace": "default"}, "endpoints": []}
+    assert api_server_endpoints([unlabelled]) is None

@@ -75,3 +75,57 @@ def test_a_default_binding_to_a_widened_default_cluster_role_is_judged() -> None
     # Every caller, signed in or not, reads Secrets through the widened role.
     assert "read-secrets" in held(rep, Subject("Group", "system:unauthenticated"))
     assert f"ClusterRoleBinding {name}" not in rep.default_bindings
+
+
+# ------------------------------------------------------------------ what the report keeps
+# Found by ``make mutation`` (second run): no test widened a default Role (only a default
+# ClusterRole), nor read the report's dangling bindings, its bindings beyond the default or
+# its limitations, which the PCI 1.5.3 / 7.2 checks and the report's notes are built from.
+
+
+def test_a_default_binding_to_a_widened_default_role_is_judged() -> None:
+    # The live Role's rules are what the binding grants (rule.go GetRoleReferenceRules
+    # reads the Role in the binding's namespace), so a widened one is no default.
+    name = "system:controller:bootstrap-signer"
+    widened = default_object("Role", name, "kube-system")
+    widened["rules"] = [
+        *widened["rules"],
+        {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]},
+    ]
+    rep = report(widened, default_object("RoleBinding", name, "kube-system"))
+    assert f"RoleBinding kube-system/{name}" not in rep.default_bindings
+    assert [(b.kind, b.namespace, b.name) for b in rep.beyond_default] == [
+        ("RoleBinding", "kube-system", name)
+    ]
+
+
+def test_only_the_bindings_beyond_the_default_are_judged_as_the_operators() -> None:
+    name = "system:public-info-viewer"
+    ops = {
+        "metadata": {"name": "ops-view"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "ops"}],
+    }
+    rep = report(
+        default_object("ClusterRole", name), default_object("ClusterRoleBinding", name), ops
+    )
+    assert rep.default_bindings == [f"ClusterRoleBinding {name}"]
+    assert [b.ref for b in rep.beyond_default] == ["ClusterRoleBinding ops-view"]
+
+
+def test_a_binding_to_a_missing_role_is_reported_dangling() -> None:
+    future = {
+        "metadata": {"name": "future-admin", "namespace": "payments"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "not-yet"},
+        "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": "payments"}],
+    }
+    rep = report(future)
+    assert [b.ref for b in rep.dangling] == ["RoleBinding payments/future-admin"]
+    assert rep.holdings == []
+
+
+def test_the_report_names_the_default_policy_it_judged_against() -> None:
+    # Every policy carries a note (load_default_policy), the report's limitations line.
+    assert report().limitations == [
+        "default grants judged against the Kubernetes 1.35 policy (kubeadm v1.35, kubernetes v1.35)"
+    ]
