@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-from kubepci.analysis.distribution import Distribution, api_server_endpoints, managed_authentication
+from kubepci.analysis.distribution import (
+    Distribution,
+    api_server_endpoints,
+    detect,
+    managed_authentication,
+)
+from tests.builders import node, pod
 
 PREAMBLE = (
     "{provider} runs the API server; the provider's IAM is assumed to authenticate people, "
@@ -74,3 +80,116 @@ def test_the_api_servers_untrimmed_slice_is_found_by_its_service_label() -> None
 def test_an_unlabelled_slice_is_no_services() -> None:
     unlabelled = {"metadata": {"name": "kubernetes", "namespace": "default"}, "endpoints": []}
     assert api_server_endpoints([unlabelled]) is None
+
+
+# ------------------------------------------------------------- what detect() reports, whole
+# Found by ``make mutation`` (third run): detect() was checked for the name it returns, not
+# for the reasons and the not-deciding notes that go into the report, and the k3s, rke2 and
+# kind answers were only ever reached with a visible control plane. A Distribution is
+# compared whole here: its reasons are the evidence the assessor reads.
+
+EKS_HOST = "https://ABCD.gr7.eu-west-1.eks.amazonaws.com"
+# A label whoever may update nodes can set; it must be recorded and never decide.
+EKS_LABEL = {"eks.amazonaws.com/nodegroup": "ng-1"}
+LABEL_NOTE = "node w-1 label eks.amazonaws.com/nodegroup (writable by whoever may update nodes)"
+
+
+def worker(provider_id: str = "") -> dict[str, object]:
+    return node("w-1", "10.0.1.5", provider_id=provider_id, labels=EKS_LABEL)
+
+
+def api_pod(container: str, command: list[str] | None) -> dict[str, object]:
+    """A kube-system pod running the API server, its container named or its binary run."""
+    return pod("apiserver-cp-1", "kube-system", sa=None, container=container, command=command)
+
+
+@pytest.mark.parametrize(
+    ("endpoints", "middle"),
+    [
+        (None, ["the API server's endpoints could not be read to cross-check"]),
+        ([], []),
+        # Only the first three, sorted, are named: the list is evidence, not an inventory.
+        (
+            ["172.16.0.13", "172.16.0.11", "172.16.0.12", "172.16.0.10"],
+            [
+                "the API server's endpoints (172.16.0.10, 172.16.0.11, 172.16.0.12) are"
+                " no node's address"
+            ],
+        ),
+    ],
+)
+def test_a_managed_claim_says_what_backs_it(endpoints: list[str] | None, middle: list[str]) -> None:
+    got = detect({"gitVersion": "v1.30.4-eks-a737599"}, [worker()], [], endpoints, EKS_HOST)
+    reasons = ("server version v1.30.4-eks-a737599", *middle, "no control-plane pod in kube-system")
+    assert got == Distribution("eks", reasons, (LABEL_NOTE,))
+
+
+@pytest.mark.parametrize(("git", "name"), [("v1.30.4+k3s1", "k3s"), ("v1.30.4+rke2r1", "rke2")])
+def test_k3s_and_rke2_are_named_by_their_version_with_the_control_plane_hidden(
+    git: str, name: str
+) -> None:
+    # k3s and rke2 run the API server inside their own process, not as a pod, and an agent
+    # -only view may not list its address: the version suffix alone names them.
+    got = detect({"gitVersion": git}, [worker()], [], ["10.0.0.1"])
+    assert got == Distribution(name, (f"server version {git}",), (LABEL_NOTE,))
+
+
+def test_kind_is_named_by_its_provider_id_when_nothing_else_speaks() -> None:
+    got = detect({"gitVersion": "v1.35.4"}, [worker("kind://docker/kind/kind-worker")], [], None)
+    assert got == Distribution(
+        "kind",
+        ("kind:// providerID",),
+        (LABEL_NOTE, "node w-1 providerID kind:// (settable once, from empty)"),
+    )
+
+
+def test_a_cluster_without_markers_is_unknown_and_still_records_what_was_seen() -> None:
+    got = detect({"gitVersion": "v1.35.4"}, [worker()], [], ["192.0.2.9"])
+    assert got == Distribution("unknown", ("no distribution marker found",), (LABEL_NOTE,))
+
+
+# ------------------------------------------------------------- which pods run the API server
+
+
+@pytest.mark.parametrize(
+    ("container", "command"),
+    [
+        # Named kube-apiserver, started by the image's entrypoint (no command).
+        ("kube-apiserver", None),
+        # Another container name, but the binary it runs is the API server.
+        ("apiserver", ["/usr/local/bin/kube-apiserver", "--secure-port=6443"]),
+    ],
+)
+def test_a_pod_running_the_api_server_shows_the_control_plane(
+    container: str, command: list[str] | None
+) -> None:
+    got = detect({"gitVersion": "v1.35.4"}, [], [api_pod(container, command)], None, EKS_HOST)
+    assert got.reasons == (
+        "kube-apiserver runs in pod kube-system/apiserver-cp-1",
+        f"API server host {EKS_HOST[8:].lower()} names Amazon EKS, but the control plane runs here",
+    )
+    assert got.name == "self-managed"
+
+
+@pytest.mark.parametrize("command", [None, ["/coredns", "-conf", "/etc/coredns/Corefile"]])
+def test_other_kube_system_pods_do_not_show_a_control_plane(command: list[str] | None) -> None:
+    # Managed clusters run coredns, kube-proxy and CNI pods in kube-system too.
+    coredns = pod("coredns-1", "kube-system", container="coredns", command=command)
+    got = detect({"gitVersion": "v1.30.4-eks-a737599"}, [], [coredns], ["172.16.0.10"])
+    assert got.name == "eks"
+
+
+# ------------------------------------------------------ which node addresses host the API server
+
+
+def test_the_api_server_on_nodes_external_addresses_names_each_node() -> None:
+    # The endpoint reconciler publishes --advertise-address, which may be a node's
+    # ExternalIP (pkg/controlplane/reconcilers); every node it names is listed.
+    nodes = [
+        node("cp-2", None, external_ip="198.51.100.2"),
+        node("cp-1", None, external_ip="198.51.100.1"),
+    ]
+    got = detect({"gitVersion": "v1.35.4"}, nodes, [], ["198.51.100.1", "198.51.100.2"])
+    assert got == Distribution(
+        "self-managed", ("the API server's endpoints are node cp-1, cp-2's own address",)
+    )
