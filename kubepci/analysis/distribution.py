@@ -79,6 +79,8 @@ def api_server_endpoints(endpoint_slices: Sequence[Obj]) -> list[str] | None:
     return found
 
 
+# A node's own IPs are its InternalIP and ExternalIP addresses, as Kubernetes reads them
+# (pkg/util/node/node.go GetNodeHostIPs); Hostname and DNS addresses are names.
 def _node_addresses(nodes: Sequence[Obj]) -> dict[str, str]:
     out: dict[str, str] = {}
     for node in nodes:

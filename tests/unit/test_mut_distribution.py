@@ -193,3 +193,24 @@ def test_the_api_server_on_nodes_external_addresses_names_each_node() -> None:
     assert got == Distribution(
         "self-managed", ("the API server's endpoints are node cp-1, cp-2's own address",)
     )
+
+
+def test_only_a_nodes_ips_can_be_the_api_servers_address() -> None:
+    # A node's IPs are its InternalIP and ExternalIP addresses, as Kubernetes reads them
+    # (pkg/util/node/node.go GetNodeHostIPs); a Hostname or DNS address that spells the
+    # endpoint's IP (a --hostname-override, say) is no node's own address, so the managed
+    # claim of the version stands.
+    nodes = [
+        node("cp", "10.0.0.1", addresses=[("InternalDNS", "192.0.2.9"), ("Hostname", "192.0.2.9")])
+    ]
+    got = detect({"gitVersion": "v1.35.4-eks-1a2b3c4"}, nodes, [], ["192.0.2.9"])
+    assert got.name == "eks"
+    assert got.reasons[1] == "the API server's endpoints (192.0.2.9) are no node's address"
+
+
+def test_a_provider_id_is_recorded_by_its_scheme_alone() -> None:
+    # The scheme ends where "://" first appears (RFC 3986 section 3.1); the rest of the ID
+    # may hold another "://" and is not the scheme.
+    nodes = [node("n1", provider_id="aws:///us-east-1a/i-0abc://odd")]
+    got = detect({"gitVersion": "v1.35.4"}, nodes, [])
+    assert got.unconfirmed == ("node n1 providerID aws:// (settable once, from empty)",)

@@ -20,11 +20,16 @@ from typing import Any
 import pytest
 
 from kubepci.analysis import privilege_paths
+from kubepci.analysis.authorizer import Authorizer
+from kubepci.analysis.principals import RoleKey
+from kubepci.analysis.workloads import Workloads
+from kubepci.catalogue.privileges import load as load_catalogue
 from tests.builders import (
     CLUSTER_ADMIN,
     cluster_role,
     cluster_role_binding,
     pod,
+    rbac_lists,
     role,
     role_binding,
     rule,
@@ -156,3 +161,25 @@ def test_a_closure_past_its_round_bound_fails_loudly(monkeypatch: pytest.MonkeyP
     with pytest.raises(RuntimeError) as raised:
         report(bound_to_bot(rules), admin_of(NS, "ops"), sas=[service_account("ops", NS)])
     assert str(raised.value) == "privilege closure did not converge"
+
+
+def test_a_cluster_role_reached_by_name_and_by_every_role_is_one_holder() -> None:
+    """Binding ClusterRole reader in payments is one and the same holder whether the
+    grant names it or covers every role: the graph explores it once, and both binders'
+    paths run through that one holder (a key for a ClusterRole carries no namespace of its
+    own, ``pkg/apis/rbac/types.go`` RoleRef: a ClusterRole is cluster-scoped)."""
+    every = [rule(["bind"], ["clusterroles"], RBAC), CREATE_BINDINGS]
+    named = [rule(["bind"], ["clusterroles"], RBAC, names=["reader"]), CREATE_BINDINGS]
+    objects = [
+        *bound_to_bot(every, "every"),
+        role("named", NS, named),
+        role_binding("named", NS, "named", [subject_sa("ops", NS)]),
+        READER_CLUSTER_ROLE,
+    ]
+    graph = privilege_paths.PrivilegeGraph(
+        Authorizer.from_snapshot(rbac_lists(*objects)),
+        Workloads.from_objects([], [], []),
+        load_catalogue(),
+    )
+    readers = [k for k in graph.edges if isinstance(k, RoleKey) and k.role_name == "reader"]
+    assert readers == [RoleKey("ClusterRole", "reader", "", NS)]
