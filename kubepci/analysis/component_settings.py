@@ -63,7 +63,10 @@ class ComponentFlags:
     lists: dict[str, list[str]] = field(default_factory=dict)  # list flags' items
     origins: dict[str, str] = field(default_factory=dict)  # how each explicit one was written
     unresolved: dict[str, str] = field(default_factory=dict)  # flag -> why its value is unknown
-    unknown_rest: str = ""  # why flags not set explicitly may not have their defaults
+    # Why no setting, explicit or not, can be read: a $(VAR) that may stand for a flag can
+    # override one given before it (pflag and Go's flag: the last occurrence wins, a list
+    # appends) and hide a default; a settings file etcd may read replaces everything.
+    all_unknown: str = ""
     refused: list[str] = field(default_factory=list)  # why the component would not run so
     notes: list[str] = field(default_factory=list)  # limitations and assumptions
     container: str = ""
@@ -80,8 +83,8 @@ class ComponentFlags:
     def _unknown(self, name: str) -> str:
         if name in self.unresolved:
             return self.unresolved[name]
-        if self.unknown_rest and name not in self.explicit:
-            return self.unknown_rest
+        if self.all_unknown:
+            return self.all_unknown
         return ""
 
     def _from_file(self, name: str) -> str:

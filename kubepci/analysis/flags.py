@@ -127,7 +127,7 @@ def _apply_etcd_environment(
         flags.unresolved["config-file"] = (
             "ETCD_CONFIG_FILE is set from a source the suite does not read"
         )
-        flags.unknown_rest = flags.unresolved["config-file"]
+        flags.all_unknown = flags.unresolved["config-file"]
         return
     if not config_file and env.get(etcd.env_name("config-file")):
         flags.explicit["config-file"] = str(env[etcd.env_name("config-file")])
@@ -155,7 +155,7 @@ def _apply_etcd_environment(
             occurrences.append(cmdline.Occurrence(name, value, f"{key}={value}"))
     _settings_from(occurrences, KINDS["etcd"], flags)
     if container.get("envFrom"):
-        flags.unknown_rest = (
+        flags.all_unknown = (
             "the container takes variables from envFrom sources the suite does not read, "
             "and etcd reads any ETCD_* variable among them as a flag"
         )
@@ -206,10 +206,10 @@ def component_flags(
         parsed = cmdline.parse_pflag(args, KINDS[component], SHORTHANDS[component], known)
     marker = cmdline.UNRESOLVED
     if any(marker in t for t in [*parsed.refused, *parsed.positional]) or any(
-        marker in o.name or marker in _written_flag(o.token) for o in parsed.occurrences
+        marker in o.name or _may_take_the_next(o) for o in parsed.occurrences
     ):
-        # A $(VAR) stands where a flag may be: what follows cannot be read with certainty.
-        flags.unknown_rest = "; ".join(notes) or "a flag comes from an unresolved $(VAR)"
+        # A $(VAR) stands where a flag may be: no setting can be read with certainty.
+        flags.all_unknown = "; ".join(notes) or "a flag comes from an unresolved $(VAR)"
     flags.refused += [r for r in parsed.refused if marker not in r]
     flags.notes += parsed.assumed
     _settings_from(parsed.occurrences, KINDS[component], flags)
@@ -224,11 +224,23 @@ def component_flags(
     return flags
 
 
-def _written_flag(token: str) -> str:
-    """The flag part of an occurrence as written: before "=" or the following value
-    (pflag parseLongArg and Go's flag.parseOne take a separate value verbatim, so a $(VAR)
-    there is only that value)."""
-    return token.split(" ", 1)[0].split("=", 1)[0]
+def _may_take_the_next(occurrence: cmdline.Occurrence) -> bool:
+    """A shorthand's attached value made only of $(VAR)s (``-v$(LEVEL)``): expanded to
+    nothing, the shorthand takes the next argument as its value (spf13/pflag v1.0.9
+    flag.go parseSingleShortArg), so what follows cannot be read with certainty.
+
+    A $(VAR) expands within its own argument, never into several
+    (third_party/forked/golang/expansion/expand.go), so a value after "=" (``-v=$(X)``,
+    ``--v=$(X)``), a value given as the next argument, or an attached value with any
+    literal text stays that flag's value, whatever the $(VAR) holds. A $(VAR) in a flag's
+    name is the caller's to see."""
+    value, token = occurrence.value, occurrence.token
+    literal = value.split(cmdline.UNRESOLVED)[::2]  # the text outside the markers
+    if any(literal) or token.endswith(" " + value):  # text, or the next argument
+        return False
+    # Attached after its letter, or after "=" (where an empty value stays the value; Go's
+    # flag package and a long pflag flag only ever attach a value after "=").
+    return token[-len(value) - 1] != "="
 
 
 def _version_refusal(component: str, value: str, written: str) -> str:

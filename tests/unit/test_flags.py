@@ -441,12 +441,14 @@ class TestKubeletExpansion:
         assert flags.explicit["token-auth-file"] == "$(FILE)"
         assert flags.get("anonymous-auth") == "true"  # other flags are still known
 
-    def test_a_variable_where_a_flag_may_be_makes_the_rest_unknown(self) -> None:
+    # Regression: a flag given before the $(VAR) was read as given, though the $(VAR) may
+    # be "--anonymous-auth=true", which pflag applies last and so wins.
+    def test_a_variable_where_a_flag_may_be_makes_every_flag_unknown(self) -> None:
         flags = one("kube-apiserver", "--anonymous-auth=false", "$(EXTRA_FLAGS)")
         assert not flags.refused
-        assert flags.get("anonymous-auth") == "false"
-        with pytest.raises(EvidenceUnavailable, match="EXTRA_FLAGS"):
-            flags.get("token-auth-file")
+        for name in ("anonymous-auth", "token-auth-file"):
+            with pytest.raises(EvidenceUnavailable, match="EXTRA_FLAGS"):
+                flags.get(name)
 
     def test_undefined_variable_is_unknown(self) -> None:
         flags = one("kube-scheduler", "--bind-address=$(POD_IP)")
@@ -476,11 +478,14 @@ class TestEtcdEnvironment:
         flags = one("etcd", "--client-cert-auth=false", env=env)
         assert any("shadows --client-cert-auth" in r for r in flags.refused)
 
-    def test_env_from_leaves_defaults_unknown(self) -> None:
+    # Regression: --cert-file was read as given, though an ETCD_CONFIG_FILE among the
+    # envFrom variables makes etcd read that file and ignore its command line and
+    # environment (etcdmain/config.go parse, v3.6.16 lines 168-177).
+    def test_env_from_leaves_every_setting_unknown(self) -> None:
         flags = one("etcd", "--cert-file=/s.crt", envFrom=[{"configMapRef": {"name": "etcd-env"}}])
-        assert flags.get("cert-file") == "/s.crt"
-        with pytest.raises(EvidenceUnavailable, match="envFrom"):
-            flags.get("client-cert-auth")
+        for name in ("cert-file", "client-cert-auth"):
+            with pytest.raises(EvidenceUnavailable, match="envFrom"):
+                flags.get(name)
 
     def test_invalid_boolean_variable_stops_etcd(self) -> None:
         flags = one("etcd", env=[{"name": "ETCD_AUTO_TLS", "value": "yes"}])
@@ -635,8 +640,9 @@ class TestComponentFlags:
     def test_list_items_as_written(self) -> None:
         paths = one("kube-scheduler", '--authorization-always-allow-paths="/a,b",/c')
         assert paths.values("authorization-always-allow-paths") == ["/a,b", "/c"]
-        unknown = dataclasses.replace(paths, unknown_rest="an unresolved $(VAR)")
-        assert unknown.values("authorization-always-allow-paths") == ["/a,b", "/c"]
+        unknown = dataclasses.replace(paths, all_unknown="an unresolved $(VAR)")
+        with pytest.raises(EvidenceUnavailable, match=r"an unresolved \$\(VAR\)"):
+            unknown.values("authorization-always-allow-paths")
         unresolved = dataclasses.replace(
             paths, unresolved={"authorization-always-allow-paths": "$(PATHS) is not resolved"}
         )
@@ -975,8 +981,19 @@ class TestEtcdEnvironmentLimits:
         flags = one("etcd", env=[{"name": "ETCD_CONFIG_FILE", "valueFrom": FROM_CONFIGMAP}])
         why = "ETCD_CONFIG_FILE is set from a source the suite does not read"
         assert flags.unresolved == {"config-file": why}
-        assert flags.unknown_rest == why
+        assert flags.all_unknown == why
         assert "config-file" not in flags.explicit
+
+    # Regression: --client-cert-auth=true was read as given, though etcd ignores its
+    # command line once ETCD_CONFIG_FILE names a file (etcdmain/config.go parse).
+    def test_a_settings_file_from_an_unread_source_hides_the_command_line(self) -> None:
+        flags = one(
+            "etcd",
+            "--client-cert-auth=true",
+            env=[{"name": "ETCD_CONFIG_FILE", "valueFrom": FROM_CONFIGMAP}],
+        )
+        with pytest.raises(EvidenceUnavailable, match="ETCD_CONFIG_FILE is set from a source"):
+            flags.get("client-cert-auth")
 
     def test_a_settings_file_on_the_command_line_wins_over_the_environment(self) -> None:
         flags = one(
@@ -1014,7 +1031,7 @@ class TestEtcdEnvironmentLimits:
         }
         assert flags.explicit["client-cert-auth"] == "true"
         assert "version" not in flags.explicit
-        assert flags.unknown_rest == (
+        assert flags.all_unknown == (
             "the container takes variables from envFrom sources the suite does not read, and "
             "etcd reads any ETCD_* variable among them as a flag"
         )

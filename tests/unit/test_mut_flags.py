@@ -314,7 +314,7 @@ def test_a_variable_inside_a_value_with_an_equals_sign_is_only_that_value() -> N
     # --feature-gates=$(GATE)=true: the $(VAR) is in the value, after the flag's "=", so it
     # cannot stand for another flag; the other settings are still known.
     flags = one("kube-apiserver", "--feature-gates=$(GATE)=true", "--anonymous-auth=false")
-    assert flags.unknown_rest == ""
+    assert flags.all_unknown == ""
     assert flags.get("secure-port") == "6443"
     with pytest.raises(EvidenceUnavailable, match=r"\$\(GATE\)"):
         flags.get("feature-gates")
@@ -382,3 +382,50 @@ def test_client_listener_gaps_are_joined_as_sentences() -> None:
     assert etcd_client_auth_gap(two) == (
         gap.format("http://10.0.0.1:2379") + "; " + gap.format("http://127.0.0.1:2379")
     )
+
+
+# A shorthand's value written against its letter (-v$(LEVEL)): pflag's parseSingleShortArg
+# (spf13/pflag v1.0.9 flag.go) takes the rest of the argument as the value, or, when
+# nothing is left, the next argument. A $(VAR) expands within its own argument
+# (third_party/forked/golang/expansion/expand.go), so only a value made of nothing but
+# $(VAR)s can come to nothing and take the next argument: only then is the rest unknown.
+@pytest.mark.parametrize(
+    ("tokens", "unknown"),
+    [
+        pytest.param(["-v$(LEVEL)", "--anonymous-auth=false"], True, id="-v$(LEVEL)"),
+        pytest.param(["-v$(A)$(B)", "--anonymous-auth=false"], True, id="-v$(A)$(B)"),
+        pytest.param(["-v2$(X)", "--anonymous-auth=false"], False, id="text before"),
+        pytest.param(["-v$(X)0", "--anonymous-auth=false"], False, id="text after"),
+        pytest.param(["-v$(A)0$(B)", "--anonymous-auth=false"], False, id="text between"),
+        pytest.param(["-v\t$(X)", "--anonymous-auth=false"], False, id="a tab before"),
+        pytest.param(["-v $(X)", "--anonymous-auth=false"], False, id="one argument, a space"),
+        pytest.param(["-v=$(LEVEL)", "--anonymous-auth=false"], False, id="-v=$(LEVEL)"),
+        pytest.param(["-v", "$(LEVEL)", "--anonymous-auth=false"], False, id="-v $(LEVEL)"),
+        pytest.param(["--v=$(LEVEL)", "--anonymous-auth=false"], False, id="--v=$(LEVEL)"),
+        pytest.param(["--v", "$(LEVEL)", "--anonymous-auth=false"], False, id="--v $(LEVEL)"),
+        pytest.param(
+            ["--token-auth-file", "$(A) $(B)", "--anonymous-auth=false"],
+            False,
+            id="a separate value with a space",
+        ),
+    ],
+)
+def test_an_attached_shorthand_value_of_only_variables_makes_every_flag_unknown(
+    tokens: list[str], unknown: bool
+) -> None:
+    flags = one("kube-apiserver", *tokens)
+    assert bool(flags.all_unknown) is unknown
+    if unknown:
+        # An empty $(VAR) makes -v take --anonymous-auth=false as its value.
+        with pytest.raises(EvidenceUnavailable, match="not resolved"):
+            flags.get("anonymous-auth")
+    else:
+        assert flags.get("anonymous-auth") == "false"
+        assert flags.get("secure-port") == "6443"
+
+
+def test_an_etcd_version_flag_of_a_v_value_is_refused_as_a_bad_bool() -> None:
+    # etcd's --version is a Go bool flag (etcdmain/config.go): "v3.6.16" is no bool, so
+    # etcd exits on it; only Kubernetes' verflag reads a "v" value as a version override.
+    flags = one("etcd", "--version=v3.6.16")
+    assert flags.refused == ["--version=v3.6.16: not a value the component accepts, so it exits"]
