@@ -82,6 +82,7 @@ class Module:
 class Tally:
     counts: Counter[str] = field(default_factory=Counter)
     survivors: list[str] = field(default_factory=list)
+    timeouts: list[str] = field(default_factory=list)
 
     @property
     def judged(self) -> int:
@@ -196,6 +197,8 @@ def tally(module: Module) -> Tally:
         out.counts[status] += 1
         if status in {"survived", "no tests", "suspicious"}:
             out.survivors.append(name)
+        elif status == "timeout":
+            out.timeouts.append(name)
     return out
 
 
@@ -289,8 +292,10 @@ def report(
         f"- wall time of this run: {_duration(seconds)}."
         if seconds is not None
         else "- report rewritten from earlier runs (`--report`).",
-        "- score = (killed + timeout) / mutants run; a timeout is a mutant that makes the "
-        "tests hang, which the run notices.",
+        "- score = (killed + timeout) / mutants run; a timeout is a mutant whose tests ran "
+        "past mutmut's CPU limit ((recorded test time + constant) x `timeout_multiplier`): "
+        "a hang, or a failing test that comes late in a slow selection. Each is listed "
+        "under Timeouts.",
         "",
         "## Totals",
         "",
@@ -308,6 +313,10 @@ def report(
         "## Left out, and why",
         "",
         *(f"- `{path}`: {why}" for path, why in excluded.items()),
+        "",
+        "## Timeouts",
+        "",
+        *(f"- `{t}`" for m in modules for t in tallies[m.path].timeouts),
         "",
         "## Survivors, each argued",
         "",

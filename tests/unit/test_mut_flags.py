@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 
-from kubepci.analysis.flags import control_plane_flags, etcd_client_auth_gap, tables_match
+from kubepci.analysis import cmdline
+from kubepci.analysis.flags import (
+    component_flags,
+    control_plane_flags,
+    etcd_client_auth_gap,
+    tables_match,
+)
 from kubepci.verdict import EvidenceUnavailable
 from tests.unit.test_flags import IMAGES, container, flags_of, one, raw_pod
 
@@ -429,3 +435,17 @@ def test_an_etcd_version_flag_of_a_v_value_is_refused_as_a_bad_bool() -> None:
     # etcd exits on it; only Kubernetes' verflag reads a "v" value as a version override.
     flags = one("etcd", "--version=v3.6.16")
     assert flags.refused == ["--version=v3.6.16: not a value the component accepts, so it exits"]
+
+
+def test_a_flag_position_left_unresolved_without_a_note_still_makes_every_flag_unknown() -> None:
+    # component_flags is public: a caller that hands it an argv with an unresolved marker
+    # and no notes must still get every setting unknown, with a reason, never a default.
+    image = IMAGES["kube-apiserver"]
+    argv = [
+        "kube-apiserver",
+        "--anonymous-auth=false",
+        f"{cmdline.UNRESOLVED}X{cmdline.UNRESOLVED}",
+    ]
+    pod = raw_pod("kube-apiserver-cp-1", [container(argv, image=image)])
+    flags = component_flags("kube-apiserver", pod, pod["spec"]["containers"][0], argv, [], "")
+    assert flags.all_unknown == "a flag comes from an unresolved $(VAR)"

@@ -68,3 +68,14 @@ def test_the_mutated_line_is_the_added_side_of_the_diff() -> None:
 def test_a_mutant_that_only_deletes_is_named_by_the_deleted_line() -> None:
     diff = "     return AnonymousAuth(\n         True,\n-        False,\n         how=how,\n"
     assert changed_line(diff) == "deleted: False,"
+
+
+def test_timeouts_are_counted_as_kills_and_listed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tests.mutation.__main__ as driver
+
+    codes = {"m.f__mutmut_2": -24, "m.f__mutmut_1": 1, "m.f__mutmut_10": 36, "m.f__mutmut_3": 0}
+    monkeypatch.setattr(driver, "results", lambda module: codes)
+    got = driver.tally(Module("m.py"))
+    assert got.timeouts == ["m.f__mutmut_2", "m.f__mutmut_10"]
+    assert got.survivors == ["m.f__mutmut_3"]
+    assert got.score == 3 / 4
