@@ -345,6 +345,13 @@ def test_a_wildcard_rule_no_request_can_match_does_not_stop_the_search() -> None
     assert hit.resource == "configmaps"
 
 
+def test_a_rule_with_no_wildcard_beside_a_bounded_wildcard_holds_no_wildcard() -> None:
+    # The holder's only wildcard is bounded by a name; "get secrets" beside it has no "*"
+    # in its verbs or resources, so it is no wildcard rule however it is placed.
+    rules = [rule(["get"], ["secrets"]), rule(["*"], ["configmaps"], names=["x"])]
+    assert evaluate(holder(*cluster_wide("mixed", rules)), WILD) == []
+
+
 def test_wildcards_bound_in_two_namespaces_are_reported_in_each() -> None:
     h = holder(
         *in_namespace("wild-a", TEAM, [rule(["*"], ["configmaps"])]),
